@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the worker to build/ with worker-build, using only tools that
+# scripts/setup.sh installed (nothing is downloaded here).
+# MID_SKIP_BUILD=1 reuses an existing build (test runs start many `wrangler dev`s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+if [ "${MID_SKIP_BUILD:-}" = "1" ] && [ -f build/index_bg.wasm ]; then
+  exit 0
+fi
+export WASM_BINDGEN_BIN="$root/.tools/bin/wasm-bindgen"
+export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
+for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$root/.tools/bin/worker-build"; do
+  [ -x "$tool" ] || { echo "build-worker: missing $tool; run 'npm run setup' first" >&2; exit 1; }
+done
+echo "build-worker: compiling the worker (release, wasm32)…" >&2
+"$root/.tools/bin/worker-build" --release --out-dir "$root/build" "$root/worker"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what MID needs, idempotently: the wasm target, wasm-bindgen-cli at
+# exactly the version in Cargo.lock, worker-build, and the pinned npm packages.
+# Silent when everything is in place; one progress line per install otherwise.
+# Only package registries are used (crates.io, npm): nothing from GitHub.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tools="$root/.tools"
+WORKER_BUILD_VERSION=0.8.7
+
+say() { echo "setup: $*" >&2; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown >&2
+fi
+
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$bindgen_version" ]; then
+  echo "setup: cannot read the wasm-bindgen version from Cargo.lock" >&2
+  exit 1
+fi
+if [ "$("$tools/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $NF}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version into .tools (a few minutes, once)"
+  cargo install --quiet wasm-bindgen-cli --version "=$bindgen_version" --root "$tools" --force >&2
+fi
+if [ "$("$tools/bin/worker-build" --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION into .tools (a few minutes, once)"
+  cargo install --quiet worker-build --version "=$WORKER_BUILD_VERSION" --root "$tools" --force >&2
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  touch node_modules/.package-lock.json
+fi
+
+if [ ! -f .dev.vars ]; then
+  say "writing .dev.vars with fresh local secrets"
+  admin=$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')
+  sealing=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
+  sed -e "s|^ADMIN_TOKEN=.*|ADMIN_TOKEN=$admin|" -e "s|^SEALING_KEY=.*|SEALING_KEY=$sealing|" .dev.vars.example > .dev.vars
+fi

@@ -1,0 +1,230 @@
+//! `/consents`: create and read consents, their QR images and live channel,
+//! and the phone's scan and reject.
+
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth;
+use crate::domain::consent::{Consent, NewConsent};
+use crate::domain::crypto::{open, seal, sha256_hex};
+use crate::domain::idempotency::{self, Begin};
+use crate::domain::input::{InputError, JsonObject};
+use crate::domain::{ids, qr};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{body, bytes, header, json, query, set_header};
+use crate::objects::consent::{Access, ConsentClient, Secrets, TOKEN_SEAL};
+use crate::objects::idempotency::IdempotencyClient;
+use crate::objects::limiter::LimiterClient;
+
+/// Consents per (client, recipient) per minute.
+const RECIPIENT_LIMIT: u32 = 5;
+const IDEMPOTENT_REPLAY_SEAL: &str = "idempotent-replay";
+
+fn approval_url(app: &App, id: &str, token: &str) -> String {
+    format!("{}/a/{id}#t={token}", app.config.public_url)
+}
+
+fn qr_links(app: &App, id: &str, token: &str) -> Value {
+    json!({
+        "svg": format!("/consents/qr/svg/{id}"),
+        "png": format!("/consents/qr/png/{id}"),
+        "url": approval_url(app, id, token),
+    })
+}
+
+/// `POST /consents/auth`.
+pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
+    let partner = auth::partner(&req, app).await?;
+    let raw = body(&mut req).await?;
+    let new = NewConsent::parse(&raw)?;
+    let idem = match header(&req, "Idempotency-Key") {
+        Some(key) => {
+            idempotency::validate_key(&key)?;
+            let mode = if partner.livemode { "live" } else { "test" };
+            let scope = sha256_hex(format!("{}:{mode}:{key}", partner.client.id).as_bytes());
+            let fingerprint = idempotency::fingerprint("POST /consents/auth", &raw);
+            let client = IdempotencyClient::new(&app.env, &scope)?;
+            match client.begin(&fingerprint).await? {
+                Begin::Proceed => Some((client, fingerprint, key)),
+                Begin::Replay {
+                    status,
+                    sealed_body,
+                } => return replay(app, &key, status, &sealed_body),
+                Begin::Mismatch => {
+                    return Err(ApiError::Conflict(
+                        "This Idempotency-Key was used with a different request body.",
+                    ))
+                }
+                Begin::InFlight => {
+                    return Err(ApiError::Conflict(
+                        "A request with this Idempotency-Key is still in progress.",
+                    ))
+                }
+            }
+        }
+        None => None,
+    };
+    let result = create_consent(app, &partner, new).await;
+    match (&idem, result) {
+        (Some((client, fingerprint, key)), Ok(view)) => {
+            let text = view.to_string();
+            let sealed = app.rng(|r| seal(&replay_key(app, key), text.as_bytes(), r));
+            client.complete(fingerprint, 201, &sealed).await?;
+            Ok(json(201, &view))
+        }
+        (Some((client, _, _)), Err(e)) => {
+            // Failed attempts are not remembered: the partner may retry with the same key.
+            let _ = client.abandon().await;
+            Err(e)
+        }
+        (None, result) => result.map(|view| json(201, &view)),
+    }
+}
+
+/// The stored reply is sealed under a key derived from the Idempotency-Key
+/// itself, so the secrets in it are unreadable at rest without that key.
+fn replay_key(app: &App, idempotency_key: &str) -> [u8; 32] {
+    crate::domain::crypto::derive_key(
+        &app.config.sealing_key(IDEMPOTENT_REPLAY_SEAL),
+        idempotency_key,
+    )
+}
+
+fn replay(app: &App, key: &str, status: u16, sealed: &str) -> ApiResult<Response> {
+    let text = open(&replay_key(app, key), sealed)
+        .ok_or_else(|| ApiError::Internal("idempotent replay unseal failed".into()))?;
+    let mut resp = bytes(status, "application/json", text);
+    set_header(&mut resp, "Idempotent-Replayed", "true");
+    Ok(resp)
+}
+
+async fn create_consent(app: &App, partner: &auth::Partner, new: NewConsent) -> ApiResult<Value> {
+    let verdict = LimiterClient::new(&app.env)
+        .hit(
+            &format!("recipient:{}:{}", partner.client.id, new.recipient),
+            RECIPIENT_LIMIT,
+            60_000,
+        )
+        .await?;
+    if !verdict.allowed {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: verdict.retry_after_secs(app.now),
+        });
+    }
+    let token_key = app.config.sealing_key(TOKEN_SEAL);
+    let (id, token, client_secret, token_sealed) = app.rng(|r| {
+        let token = ids::approval_token(r);
+        let sealed = seal(&token_key, token.as_bytes(), r);
+        (ids::consent_id(r), token, ids::client_secret(r), sealed)
+    });
+    let consent = Consent::new(
+        id.clone(),
+        partner.client.id.clone(),
+        partner.client.name.clone(),
+        partner.livemode,
+        new,
+        app.now,
+    );
+    let secrets = Secrets {
+        client_secret_hash: sha256_hex(client_secret.as_bytes()),
+        token_hash: sha256_hex(token.as_bytes()),
+        token_sealed,
+    };
+    ConsentClient::new(&app.env, &id)?
+        .create(&consent, &secrets)
+        .await?;
+    let mut view = consent.view(app.now);
+    if let Some(obj) = view.as_object_mut() {
+        obj.insert("clientSecret".into(), client_secret.into());
+        obj.insert("qr".into(), qr_links(app, &id, &token));
+    }
+    Ok(view)
+}
+
+/// A partner (API key) or its page (`?clientSecret=`); neither is a 401.
+async fn reader(req: &Request, app: &App) -> ApiResult<Access> {
+    if header(req, "Authorization").is_some() {
+        let p = auth::partner(req, app).await?;
+        return Ok(Access::Partner {
+            client_id: p.client.id,
+            livemode: p.livemode,
+        });
+    }
+    match query(req, "clientSecret") {
+        Some(client_secret) if !client_secret.is_empty() => Ok(Access::Secret { client_secret }),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Unknown id shapes are 404 without touching storage.
+pub fn consent(app: &App, id: &str) -> ApiResult<ConsentClient> {
+    if !ids::is_id(id, "cons_", 16) {
+        return Err(ApiError::NotFound);
+    }
+    ConsentClient::new(&app.env, id)
+}
+
+/// `GET /consents/:id`.
+pub async fn get(req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let access = reader(&req, app).await?;
+    Ok(json(200, &consent(app, id)?.get(&access).await?))
+}
+
+/// `GET /consents/qr/:type/:id`.
+pub async fn qr_image(req: Request, app: &App, kind: &str, id: &str) -> ApiResult<Response> {
+    if kind != "svg" && kind != "png" {
+        return Err(InputError::invalid("type", "must be svg or png").into());
+    }
+    let access = reader(&req, app).await?;
+    let token = consent(app, id)?.link_token(&access).await?;
+    let url = approval_url(app, id, &token);
+    let unrenderable = |_| ApiError::Internal("QR encode failed".into());
+    let mut resp = if kind == "svg" {
+        bytes(
+            200,
+            "image/svg+xml",
+            qr::svg(&url).map_err(unrenderable)?.into_bytes(),
+        )
+    } else {
+        bytes(200, "image/png", qr::png(&url).map_err(unrenderable)?)
+    };
+    set_header(&mut resp, "Cache-Control", "no-store");
+    Ok(resp)
+}
+
+/// `GET /consents/:id/live?clientSecret=` (WebSocket).
+pub async fn live(req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let upgrade = header(&req, "Upgrade").unwrap_or_default();
+    if !upgrade.eq_ignore_ascii_case("websocket") {
+        return Err(InputError::invalid(
+            "Upgrade",
+            "must be websocket: this endpoint is a WebSocket",
+        )
+        .into());
+    }
+    if query(&req, "clientSecret").is_none_or(|s| s.is_empty()) {
+        return Err(ApiError::Unauthorized);
+    }
+    consent(app, id)?.live(req).await
+}
+
+fn token_of(raw: &[u8]) -> ApiResult<String> {
+    let o = JsonObject::parse(raw, &["token"])?;
+    Ok(o.required_str("token")?.to_owned())
+}
+
+/// `POST /consents/:id/scan {token}`: what the phone shows.
+pub async fn scan(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let token = token_of(&body(&mut req).await?)?;
+    Ok(json(200, &consent(app, id)?.scan(token).await?))
+}
+
+/// `POST /consents/:id/reject {token}`.
+pub async fn reject(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let token = token_of(&body(&mut req).await?)?;
+    let view = consent(app, id)?
+        .decide(&Access::Token { token }, "reject", None, None)
+        .await?;
+    Ok(json(200, &view))
+}

@@ -1,0 +1,9 @@
+//! One handler module per API resource; each handler is thin:
+//! parse -> domain -> store -> respond.
+
+pub mod clients;
+pub mod consents;
+pub mod health;
+pub mod pages;
+pub mod sandbox;
+pub mod webhooks;

@@ -1,0 +1,69 @@
+//! Configuration from wrangler vars and secrets (names fixed by DESIGN §5).
+
+use worker::Env;
+
+use crate::domain::crypto::{derive_key, sha256};
+
+#[derive(Debug, Clone)]
+// RP and SMS settings are read by the WebAuthn and enrollment handlers.
+#[allow(dead_code)]
+pub struct Config {
+    pub admin_token: Option<String>,
+    pub rp_id: String,
+    pub rp_name: String,
+    pub rp_origins: Vec<String>,
+    pub public_url: String,
+    pub sms_provider: String,
+    pub webhook_retry_base_ms: i64,
+    pub allow_private_webhook_urls: bool,
+    /// Root of the keys that seal recoverable secrets (`SEALING_KEY`).
+    sealing_master: Vec<u8>,
+}
+
+/// A secret or plain var, secrets first; empty counts as unset.
+pub fn setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Self {
+        let get = |name: &str| setting(env, name);
+        let rp_id = get("RP_ID").unwrap_or_else(|| "localhost".into());
+        Self {
+            admin_token: get("ADMIN_TOKEN"),
+            rp_name: get("RP_NAME").unwrap_or_else(|| "MID".into()),
+            rp_origins: get("RP_ORIGINS")
+                .unwrap_or_else(|| "http://localhost:8787".into())
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            public_url: get("PUBLIC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8787".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            sms_provider: get("SMS_PROVIDER").unwrap_or_else(|| "sandbox".into()),
+            webhook_retry_base_ms: get("WEBHOOK_RETRY_BASE_MS")
+                .and_then(|v| v.parse().ok())
+                .filter(|v: &i64| *v > 0)
+                .unwrap_or(5000),
+            allow_private_webhook_urls: get("ALLOW_PRIVATE_WEBHOOK_URLS").as_deref()
+                == Some("true"),
+            // Falls back to a key derived from ADMIN_TOKEN so a bare local setup works.
+            sealing_master: get("SEALING_KEY")
+                .or_else(|| get("ADMIN_TOKEN"))
+                .map(|k| sha256(k.as_bytes()).to_vec())
+                .unwrap_or_default(),
+            rp_id,
+        }
+    }
+
+    /// The key sealing one kind of secret.
+    pub fn sealing_key(&self, purpose: &str) -> [u8; 32] {
+        derive_key(&self.sealing_master, purpose)
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure core: no `worker`, `js_sys` or `web_sys` types. Time (unix
+//! milliseconds) and randomness ([`random::Random`]) are parameters, so every
+//! rule here is tested natively with plain `cargo test`.
+
+pub mod client;
+pub mod consent;
+pub mod crypto;
+pub mod idempotency;
+pub mod ids;
+pub mod input;
+pub mod phone;
+pub mod qr;
+pub mod random;
+pub mod rate_limit;
+pub mod time;
+pub mod webhook;
+pub mod webhook_url;

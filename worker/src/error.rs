@@ -1,0 +1,149 @@
+//! The one place where failures become HTTP: status + `{"error":{code,message,param?}}`.
+//! Internal details are logged, never echoed.
+
+use serde_json::{json, Value};
+use worker::Response;
+
+use crate::domain::consent::ConsentError;
+use crate::domain::input::InputError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// Invalid input (400), with the offending param.
+    Input(InputError),
+    /// Missing, unknown or revoked credentials, or a client-id mismatch (401).
+    Unauthorized,
+    /// Authenticated but not allowed (403).
+    Forbidden(&'static str),
+    /// Unknown route or a record the caller may not see (404).
+    NotFound,
+    /// Known path, wrong method (405).
+    MethodNotAllowed,
+    /// State conflict, e.g. a decided consent (409).
+    Conflict(&'static str),
+    /// The consent or ceremony expired (410).
+    Expired,
+    /// Body over 64 KiB (413).
+    PayloadTooLarge,
+    /// A body that is not `application/json` (415).
+    UnsupportedMediaType,
+    /// Over a rate limit (429); seconds until retry.
+    RateLimited { retry_after_secs: i64 },
+    /// Anything unexpected (500); the detail is only logged.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Input(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict(_) => 409,
+            Self::Expired => 410,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited { .. } => 429,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Input(e) => e.code(),
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::Expired => "expired",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Input(e) => e.message(),
+            Self::Unauthorized => "Missing or invalid credentials.".into(),
+            Self::Forbidden(why) | Self::Conflict(why) => (*why).into(),
+            Self::NotFound => "No such resource.".into(),
+            Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
+            Self::Expired => "This consent has expired.".into(),
+            Self::PayloadTooLarge => "The request body exceeds 64 KiB.".into(),
+            Self::UnsupportedMediaType => "The request body must be application/json.".into(),
+            Self::RateLimited { .. } => {
+                "Too many requests; retry after the time in Retry-After.".into()
+            }
+            Self::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        let mut error = json!({"code": self.code(), "message": self.message()});
+        if let (Self::Input(e), Some(obj)) = (self, error.as_object_mut()) {
+            if let Some(p) = e.param() {
+                obj.insert("param".into(), p.into());
+            }
+        }
+        json!({ "error": error })
+    }
+
+    pub fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            worker::console_error!("internal error: {detail}");
+        }
+        let mut resp = crate::http::json(self.status(), &self.body());
+        if let Self::RateLimited { retry_after_secs } = self {
+            crate::http::set_header(
+                &mut resp,
+                "Retry-After",
+                &retry_after_secs.max(1).to_string(),
+            );
+        }
+        if let Self::MethodNotAllowed = self {
+            crate::http::set_header(&mut resp, "Allow", "GET, POST, PUT, DELETE");
+        }
+        resp
+    }
+
+    /// Maps the stable error codes that Durable Objects answer with.
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "not_found" => Self::NotFound,
+            "expired" => Self::Expired,
+            "conflict" => Self::Conflict("This consent has already been decided."),
+            "unauthorized" => Self::Unauthorized,
+            other => Self::Internal(format!("durable object answered {other}")),
+        }
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        Self::Input(e)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<ConsentError> for ApiError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::Expired => Self::Expired,
+            ConsentError::AlreadyDecided => {
+                Self::Conflict("This consent has already been decided.")
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

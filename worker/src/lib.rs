@@ -1,0 +1,28 @@
+//! MID worker: a stateless edge front (auth, validation, routing) over
+//! Durable Objects for everything that must be strongly consistent and KV for
+//! read-mostly directories. See `../shared/DESIGN.md` and `docs/` in the repo.
+
+pub mod domain;
+
+mod api;
+mod app;
+mod auth;
+mod config;
+mod error;
+mod http;
+mod objects;
+mod router;
+mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+pub use objects::consent::ConsentObject;
+pub use objects::idempotency::IdempotencyObject;
+pub use objects::inbox::SandboxInbox;
+pub use objects::limiter::RateLimiter;
+pub use objects::outbox::WebhookOutbox;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(router::handle(req, env).await)
+}

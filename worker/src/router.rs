@@ -1,0 +1,190 @@
+//! Every route, one per line. Unknown paths are 404, known paths with another
+//! method 405, both as JSON errors.
+
+use worker::{Env, Method, Request, Response};
+
+use crate::api::{clients, consents, health, pages, sandbox, webhooks};
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::http::set_header;
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    Health,
+    CreateClient,
+    GetClient,
+    UpdateClient,
+    CreateConsent,
+    GetConsent,
+    ConsentQr,
+    ConsentLive,
+    ScanConsent,
+    RejectConsent,
+    ListDeliveries,
+    RetryDelivery,
+    SandboxMessages,
+    SandboxConsent,
+    ApprovalPage,
+}
+
+const ROUTES: &[(Method, &str, Route)] = &[
+    (Method::Get, "/health", Route::Health),
+    (Method::Post, "/clients", Route::CreateClient),
+    (Method::Get, "/clients/:id", Route::GetClient),
+    (Method::Put, "/clients/:id", Route::UpdateClient),
+    (Method::Post, "/consents/auth", Route::CreateConsent),
+    (Method::Get, "/consents/qr/:type/:id", Route::ConsentQr),
+    (Method::Get, "/consents/:id", Route::GetConsent),
+    (Method::Get, "/consents/:id/live", Route::ConsentLive),
+    (Method::Post, "/consents/:id/scan", Route::ScanConsent),
+    (Method::Post, "/consents/:id/reject", Route::RejectConsent),
+    (Method::Get, "/webhooks/deliveries", Route::ListDeliveries),
+    (
+        Method::Post,
+        "/webhooks/deliveries/:id/retry",
+        Route::RetryDelivery,
+    ),
+    (Method::Get, "/sandbox/messages", Route::SandboxMessages),
+    (
+        Method::Post,
+        "/sandbox/consents/:id/:action",
+        Route::SandboxConsent,
+    ),
+    (Method::Get, "/a/:id", Route::ApprovalPage),
+];
+
+/// Matches `path` against `pattern`; `:name` segments capture.
+fn matches<'p>(pattern: &str, path: &'p str) -> Option<Vec<&'p str>> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut segs = path.split('/');
+    loop {
+        match (pat.next(), segs.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with(':') && !s.is_empty() => params.push(s),
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
+    }
+}
+
+fn resolve<'p>(method: &Method, path: &'p str) -> ApiResult<(Route, Vec<&'p str>)> {
+    let mut path_known = false;
+    for (m, pattern, route) in ROUTES {
+        if let Some(params) = matches(pattern, path) {
+            if m == method || (*method == Method::Head && *m == Method::Get) {
+                return Ok((*route, params));
+            }
+            path_known = true;
+        }
+    }
+    Err(if path_known {
+        ApiError::MethodNotAllowed
+    } else {
+        ApiError::NotFound
+    })
+}
+
+async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResult<Response> {
+    let at = |i: usize| p.get(i).copied().unwrap_or_default();
+    match route {
+        Route::Health => health::get(),
+        Route::CreateClient => clients::create(req, app).await,
+        Route::GetClient => clients::get(req, app, at(0)).await,
+        Route::UpdateClient => clients::update(req, app, at(0)).await,
+        Route::CreateConsent => consents::create(req, app).await,
+        Route::GetConsent => consents::get(req, app, at(0)).await,
+        Route::ConsentQr => consents::qr_image(req, app, at(0), at(1)).await,
+        Route::ConsentLive => consents::live(req, app, at(0)).await,
+        Route::ScanConsent => consents::scan(req, app, at(0)).await,
+        Route::RejectConsent => consents::reject(req, app, at(0)).await,
+        Route::ListDeliveries => webhooks::list(req, app).await,
+        Route::RetryDelivery => webhooks::retry(req, app, at(0)).await,
+        Route::SandboxMessages => sandbox::messages(req, app).await,
+        Route::SandboxConsent => sandbox::decide(req, app, at(0), at(1)).await,
+        Route::ApprovalPage => pages::approval(app).await,
+    }
+}
+
+/// CORS preflight: partner pages read consents with their `clientSecret`.
+fn preflight() -> Response {
+    let mut resp = Response::builder().with_status(204).empty();
+    set_header(
+        &mut resp,
+        "Access-Control-Allow-Methods",
+        "GET, POST, PUT, DELETE",
+    );
+    set_header(
+        &mut resp,
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type, X-Client-ID, Idempotency-Key",
+    );
+    set_header(&mut resp, "Access-Control-Max-Age", "600");
+    resp
+}
+
+pub async fn handle(req: Request, env: Env) -> Response {
+    let app = App::new(env);
+    let method = req.method();
+    let path = req.path();
+    let mut resp = if method == Method::Options {
+        preflight()
+    } else {
+        match resolve(&method, &path) {
+            Ok((route, params)) => dispatch(route, req, &app, &params).await,
+            Err(e) => Err(e),
+        }
+        .unwrap_or_else(ApiError::into_response)
+    };
+    if app.rng_failed() {
+        resp = ApiError::Internal("randomness unavailable".into()).into_response();
+    }
+    if resp.status_code() == 101 {
+        return resp;
+    }
+    set_header(&mut resp, "Access-Control-Allow-Origin", "*");
+    set_header(&mut resp, "Access-Control-Expose-Headers", "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed");
+    set_header(&mut resp, "X-Content-Type-Options", "nosniff");
+    if let Some(v) = app.rate.get() {
+        set_header(&mut resp, "X-RateLimit-Limit", &v.limit.to_string());
+        set_header(&mut resp, "X-RateLimit-Remaining", &v.remaining.to_string());
+        set_header(
+            &mut resp,
+            "X-RateLimit-Reset",
+            &(v.reset_ms / 1000).to_string(),
+        );
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_resolve_and_unknown_paths_do_not() {
+        assert!(
+            matches!(resolve(&Method::Get, "/consents/qr/svg/cons_x"), Ok((Route::ConsentQr, p)) if p == ["svg", "cons_x"])
+        );
+        assert!(matches!(
+            resolve(&Method::Get, "/consents/cons_x"),
+            Ok((Route::GetConsent, _))
+        ));
+        assert!(matches!(
+            resolve(&Method::Delete, "/consents/cons_x"),
+            Err(ApiError::MethodNotAllowed)
+        ));
+        assert!(matches!(
+            resolve(&Method::Get, "/consents/"),
+            Err(ApiError::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&Method::Get, "/nope"),
+            Err(ApiError::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&Method::Get, "/health/"),
+            Err(ApiError::NotFound)
+        ));
+    }
+}

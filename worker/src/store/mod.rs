@@ -1,0 +1,3 @@
+//! Typed stores over KV: read-mostly directories only (DESIGN §1).
+
+pub mod clients;
