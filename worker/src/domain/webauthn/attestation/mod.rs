@@ -1,0 +1,188 @@
+//! Attestation statement verification (§8) and the reported attestation type.
+
+mod android_key;
+mod apple;
+mod fido_u2f;
+mod none;
+mod packed;
+mod tpm;
+mod trust;
+
+use super::authenticator_data::AuthenticatorData;
+use super::cbor::{map_get_text, Value};
+use super::cose::CoseKey;
+use super::der;
+use super::error::WebauthnError;
+use super::keys::PublicKey;
+use super::x509::Certificate;
+
+/// §6.5.3 attestation types, with the x5c chain (DER certificates, leaf first) when one was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestationType {
+    /// No attestation (`none` format).
+    None,
+    /// Signed by the credential key itself.
+    SelfAttestation,
+    /// Basic attestation (could also be AttCA; only metadata tells).
+    Basic(Vec<Vec<u8>>),
+    /// Attestation CA (TPM).
+    AttCa(Vec<Vec<u8>>),
+    /// Anonymization CA (Apple).
+    AnonCa(Vec<Vec<u8>>),
+}
+
+impl AttestationType {
+    /// The certificate chain, if the type carries one.
+    pub fn chain(&self) -> Option<&[Vec<u8>]> {
+        match self {
+            Self::Basic(c) | Self::AttCa(c) | Self::AnonCa(c) => Some(c),
+            Self::None | Self::SelfAttestation => None,
+        }
+    }
+}
+
+/// How attestation is judged (§7.1 steps 23-24).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttestationPolicy<'a> {
+    /// When true, only statements whose chain verifies to one of `trust_roots` pass.
+    pub require_trusted_attestation: bool,
+    /// DER root certificates trusted for attestation.
+    pub trust_roots: &'a [Vec<u8>],
+    /// Current time (Unix seconds). When set, certificates outside their validity period
+    /// make the chain untrusted; when `None`, validity is not checked.
+    pub now_unix: Option<i64>,
+    /// android-key: also accept origin/purpose from `softwareEnforced` (§8.4 allows this as RP policy).
+    pub android_key_allow_software: bool,
+}
+
+/// Everything a statement format needs to verify its statement.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementInput<'a> {
+    /// `attStmt` map entries.
+    pub att_stmt: &'a [(Value, Value)],
+    /// Raw authenticator data.
+    pub auth_data_raw: &'a [u8],
+    /// Parsed authenticator data.
+    pub auth_data: &'a AuthenticatorData,
+    /// SHA-256 of clientDataJSON.
+    pub client_data_hash: &'a [u8; 32],
+    /// The credential public key from the authenticator data.
+    pub credential_key: &'a CoseKey,
+    /// The AAGUID from the authenticator data.
+    pub aaguid: &'a [u8; 16],
+    /// The credential id from the authenticator data.
+    pub credential_id: &'a [u8],
+    /// Policy knobs formats may need.
+    pub policy: &'a AttestationPolicy<'a>,
+}
+
+/// Outcome of statement verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationResult {
+    /// The attestation type, chain included.
+    pub attestation_type: AttestationType,
+    /// Whether the chain verified to one of the configured trust roots.
+    pub trusted: bool,
+}
+
+/// §7.1 step 21: determine the format by case-sensitive match on `fmt`;
+/// §7.1 step 22: verify `attStmt` with that format's procedure;
+/// §7.1 steps 23-24: check the chain against the trust roots and apply the policy.
+pub fn verify(fmt: &str, input: &StatementInput<'_>) -> Result<AttestationResult, WebauthnError> {
+    let attestation_type = match fmt {
+        "none" => none::verify(input)?,
+        "packed" => packed::verify(input)?,
+        "fido-u2f" => fido_u2f::verify(input)?,
+        "apple" => apple::verify(input)?,
+        "android-key" => android_key::verify(input)?,
+        "tpm" => tpm::verify(input)?,
+        _ => return Err(WebauthnError::UnsupportedAttestation),
+    };
+    let trusted = attestation_type.chain().is_some_and(|chain| {
+        trust::chain_is_trusted(chain, input.policy.trust_roots, input.policy.now_unix)
+    });
+    if input.policy.require_trusted_attestation && !trusted {
+        return Err(WebauthnError::UntrustedAttestation);
+    }
+    Ok(AttestationResult {
+        attestation_type,
+        trusted,
+    })
+}
+
+/// `attStmt[name]` as an integer.
+fn stmt_int(stmt: &[(Value, Value)], name: &str) -> Result<i64, WebauthnError> {
+    map_get_text(stmt, name)
+        .and_then(Value::as_i64)
+        .ok_or(WebauthnError::InvalidAttestation)
+}
+
+/// `attStmt[name]` as bytes.
+fn stmt_bytes<'a>(stmt: &'a [(Value, Value)], name: &str) -> Result<&'a [u8], WebauthnError> {
+    map_get_text(stmt, name)
+        .and_then(Value::as_bytes)
+        .ok_or(WebauthnError::InvalidAttestation)
+}
+
+/// `attStmt.x5c`: a non-empty array of DER certificates, leaf first; `None` when absent.
+fn stmt_x5c(stmt: &[(Value, Value)]) -> Result<Option<Vec<Vec<u8>>>, WebauthnError> {
+    let Some(value) = map_get_text(stmt, "x5c") else {
+        return Ok(None);
+    };
+    let items = value.as_array().ok_or(WebauthnError::InvalidAttestation)?;
+    if items.is_empty() {
+        return Err(WebauthnError::InvalidAttestation);
+    }
+    items
+        .iter()
+        .map(|v| v.as_bytes().map(<[u8]>::to_vec))
+        .collect::<Option<Vec<_>>>()
+        .map(Some)
+        .ok_or(WebauthnError::InvalidAttestation)
+}
+
+/// `authData || clientDataHash`, the message most formats sign.
+fn signed_data(input: &StatementInput<'_>) -> Vec<u8> {
+    let mut data = Vec::with_capacity(input.auth_data_raw.len().saturating_add(32));
+    data.extend_from_slice(input.auth_data_raw);
+    data.extend_from_slice(input.client_data_hash);
+    data
+}
+
+/// Verifies an attestation signature; a failure makes the statement invalid.
+fn verify_statement_signature(
+    key: &PublicKey,
+    alg: i64,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), WebauthnError> {
+    // Also an `alg` the attestation key cannot use: the statement contradicts itself.
+    key.verify(alg, msg, sig)
+        .map_err(|_| WebauthnError::InvalidAttestation)
+}
+
+/// id-fido-gen-ce-aaguid: if present it must be non-critical and equal the authData AAGUID.
+fn check_aaguid_extension(cert: &Certificate<'_>, aaguid: &[u8; 16]) -> Result<(), WebauthnError> {
+    let Some(ext) = cert.extension("1.3.6.1.4.1.45724.1.1.4") else {
+        return Ok(());
+    };
+    let mut reader = der::Reader::new(ext.value);
+    let value = reader
+        .expect(der::OCTET_STRING)
+        .map_err(|_| WebauthnError::InvalidAttestation)?;
+    reader
+        .finish()
+        .map_err(|_| WebauthnError::InvalidAttestation)?;
+    if ext.critical || value != aaguid.as_slice() {
+        return Err(WebauthnError::InvalidAttestation);
+    }
+    Ok(())
+}
+
+/// Certificates used for attestation signatures must not be CA certificates.
+fn check_not_ca(cert: &Certificate<'_>) -> Result<(), WebauthnError> {
+    match cert.is_ca()? {
+        Some(true) => Err(WebauthnError::InvalidAttestation),
+        _ => Ok(()),
+    }
+}
