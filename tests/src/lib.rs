@@ -1,1 +1,321 @@
-//! Test harness shared by the integration tests: see `harness.rs`.
+//! Harness for the integration tests: the real worker under `wrangler dev`
+//! (workerd, SQLite-backed Durable Objects and KV on disk), a local webhook
+//! receiver, and small API helpers.
+//!
+//! `scripts/test.sh` builds the worker once and starts one shared instance
+//! (`MID_BASE_URL`, `MID_ADMIN_TOKEN`); tests that need their own (restart,
+//! other settings) start one with [`Worker::start`], which is stopped on drop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod qr;
+pub mod receiver;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub use receiver::Receiver;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `wrangler dev` process group on a free port.
+pub struct Worker {
+    pub base: String,
+    pub admin: String,
+    pub persist: PathBuf,
+    port: u16,
+    vars: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+impl Worker {
+    /// Starts a worker with a fresh persist dir and extra `--var`s.
+    pub async fn start(name: &str, vars: &[(&str, &str)]) -> Worker {
+        let persist = repo_root()
+            .join("tests/.run")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&persist);
+        std::fs::create_dir_all(&persist).unwrap();
+        let admin = format!("test-admin-{name}-{}", std::process::id());
+        let mut all: Vec<(String, String)> = vec![
+            ("ADMIN_TOKEN".into(), admin.clone()),
+            ("WEBHOOK_RETRY_BASE_MS".into(), "300".into()),
+            ("ALLOW_PRIVATE_WEBHOOK_URLS".into(), "true".into()),
+        ];
+        all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let port = free_port();
+        let mut w = Worker {
+            base: format!("http://127.0.0.1:{port}"),
+            admin,
+            persist,
+            port,
+            vars: all,
+            child: None,
+        };
+        w.spawn().await;
+        w
+    }
+
+    async fn spawn(&mut self) {
+        let root = repo_root();
+        let log = std::fs::File::create(self.persist.with_extension("log")).unwrap();
+        let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+        cmd.current_dir(&root)
+            .args([
+                "dev",
+                "--ip",
+                "127.0.0.1",
+                "--show-interactive-dev-session=false",
+            ])
+            .args(["--port", &self.port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .args(["--var", &format!("PUBLIC_URL:{}", self.base)]);
+        for (k, v) in &self.vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        cmd.env("MID_SKIP_BUILD", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
+        wait_healthy(&self.base).await;
+    }
+
+    /// Kills the whole process group (wrangler and workerd) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stop, then start again on the same port and persist dir.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+
+    pub fn api(&self) -> Api {
+        Api::new(&self.base, &self.admin)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn wait_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let http = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("worker at {base} did not become healthy");
+}
+
+/// The shared worker started by `scripts/test.sh`.
+pub fn shared() -> Api {
+    let base = std::env::var("MID_BASE_URL")
+        .expect("MID_BASE_URL: run the integration tests through `npm test`");
+    let admin = std::env::var("MID_ADMIN_TOKEN").expect("MID_ADMIN_TOKEN");
+    Api::new(&base, &admin)
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.bytes)))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+    /// `(status, error.code)` of an error answer.
+    pub fn error(&self) -> (u16, String) {
+        (
+            self.status,
+            self.json()["error"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        )
+    }
+}
+
+/// A partner created for one test: its own client, so tests never share rate limits.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub id: String,
+    pub live_key: String,
+    pub test_key: String,
+    pub webhook_secret: String,
+    pub created: Value,
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub admin: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str, admin: &str) -> Api {
+        Api {
+            base: base.into(),
+            admin: admin.into(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request; `auth` is `(bearer, client id)`; a JSON `body` is sent as application/json.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<(&str, Option<&str>)>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some((bearer, client)) = auth {
+            req = req.header("Authorization", format!("Bearer {bearer}"));
+            if let Some(c) = client {
+                req = req.header("X-Client-ID", c);
+            }
+        }
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        Resp {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            bytes: resp.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.send(method, path, Some((&self.admin, None)), body, &[])
+            .await
+    }
+
+    pub async fn new_partner(&self, body: Value) -> Partner {
+        let r = self.admin("POST", "/clients", Some(&body)).await;
+        assert_eq!(
+            r.status,
+            201,
+            "create client: {}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        let v = r.json();
+        Partner {
+            id: v["id"].as_str().unwrap().into(),
+            live_key: v["apiKeys"]["live"].as_str().unwrap().into(),
+            test_key: v["apiKeys"]["test"].as_str().unwrap().into(),
+            webhook_secret: v["webhookSecret"].as_str().unwrap().into(),
+            created: v,
+        }
+    }
+
+    pub async fn partner(&self) -> Partner {
+        self.new_partner(json!({"name": "Test Shop"})).await
+    }
+
+    /// A request with the partner's test key.
+    pub async fn test(&self, p: &Partner, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.send(method, path, Some((&p.test_key, Some(&p.id))), body, &[])
+            .await
+    }
+
+    pub async fn live(&self, p: &Partner, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.send(method, path, Some((&p.live_key, Some(&p.id))), body, &[])
+            .await
+    }
+
+    /// Creates a consent with the test key; returns the 201 body.
+    pub async fn consent(&self, p: &Partner, body: Value) -> Value {
+        let r = self.test(p, "POST", "/consents/auth", Some(&body)).await;
+        assert_eq!(
+            r.status,
+            201,
+            "create consent: {}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        r.json()
+    }
+}
+
+/// The approval token inside `qr.url` (`.../a/<id>#t=<token>`).
+pub fn token_of(consent: &Value) -> String {
+    consent["qr"]["url"]
+        .as_str()
+        .unwrap()
+        .split("#t=")
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
+/// Polls `check` until it returns `Some`, or panics after `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
