@@ -25,7 +25,7 @@ pub fn decode_svg(svg: &str) -> String {
 }
 
 fn decode_luma(w: usize, h: usize, px: impl Fn(usize, usize) -> u8) -> String {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px(x, y));
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, px);
     let grids = img.detect_grids();
     assert_eq!(grids.len(), 1, "expected exactly one QR code");
     grids[0].decode().unwrap().1
