@@ -30,11 +30,13 @@ if [ "$("$tools/bin/worker-build" --version 2>/dev/null | awk '{print $NF}')" !=
   cargo install --quiet worker-build --version "=$WORKER_BUILD_VERSION" --root "$tools" --force >&2
 fi
 
-# npm ci when node_modules is missing or older than the lockfile.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules was installed from another lockfile (content, not mtime:
+# a fresh checkout must not reinstall an up-to-date tree).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/wrangler ] || [ "$(cat node_modules/.mid-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2
-  touch node_modules/.package-lock.json
+  echo "$lock_hash" > node_modules/.mid-lock-hash
 fi
 
 if [ ! -f .dev.vars ]; then

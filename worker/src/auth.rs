@@ -9,6 +9,7 @@ use crate::domain::crypto::{ct_eq, sha256, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
 use crate::objects::limiter::LimiterClient;
+use crate::objects::outbox::OutboxClient;
 use crate::store::clients::ClientStore;
 
 /// An authenticated partner and the mode of its key.
@@ -105,5 +106,29 @@ async fn partner_from_key(req: &Request, app: &App, token: &str) -> ApiResult<Pa
             retry_after_secs: verdict.retry_after_secs(app.now),
         });
     }
+    wake_outbox_once(app, &client.id, livemode).await;
     Ok(Partner { client, livemode })
+}
+
+thread_local! {
+    /// Outboxes this isolate has already woken.
+    static WOKEN: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+/// First request of a client in this isolate: make sure its outbox alarm runs.
+async fn wake_outbox_once(app: &App, client_id: &str, livemode: bool) {
+    let key = format!("{client_id}:{livemode}");
+    if WOKEN.with(|w| w.borrow().contains(&key)) {
+        return;
+    }
+    let woke = match OutboxClient::new(&app.env, client_id, livemode) {
+        Ok(outbox) => outbox.wake().await,
+        Err(e) => Err(e),
+    };
+    match woke {
+        Ok(()) => WOKEN.with(|w| {
+            w.borrow_mut().insert(key);
+        }),
+        Err(e) => worker::console_error!("outbox wake failed: {e:?}"),
+    }
 }

@@ -220,7 +220,12 @@ impl ConsentObject {
             }
         }
         // The alarm goes first: if the forward below never completes, it retries.
-        if let Err(e) = self.state.storage().set_alarm(now + FORWARD_RETRY_MS).await {
+        if let Err(e) = self
+            .state
+            .storage()
+            .set_alarm(super::alarm_at(now + FORWARD_RETRY_MS))
+            .await
+        {
             worker::console_error!("consent set_alarm: {e}");
         }
         self.flush().await;
@@ -260,7 +265,7 @@ impl ConsentObject {
             .map(|c| c.expires_at);
         let retry = (self.kv.count(PENDING)? > 0).then_some(now + FORWARD_RETRY_MS);
         match [expiry, retry].into_iter().flatten().min() {
-            Some(at) => storage.set_alarm(at.max(now)).await?,
+            Some(at) => storage.set_alarm(super::alarm_at(at.max(now))).await?,
             None => storage.delete_alarm().await?,
         }
         Ok(())

@@ -8,3 +8,10 @@ pub mod limiter;
 pub mod outbox;
 pub mod rpc;
 pub mod sql_kv;
+
+/// An alarm time from unix milliseconds (a bare `i64` would be an offset).
+pub fn alarm_at(unix_ms: i64) -> worker::ScheduledTime {
+    worker::ScheduledTime::new(worker::js_sys::Date::new(
+        &worker::wasm_bindgen::JsValue::from_f64(unix_ms as f64),
+    ))
+}

@@ -95,6 +95,7 @@ impl DurableObject for WebhookOutbox {
             "enqueue" => rpc::answer(self.enqueue(&body).await),
             "list" => rpc::answer(self.list(&body)),
             "retry" => rpc::answer(self.retry(&body).await),
+            "wake" => rpc::answer(self.reschedule().await),
             _ => rpc::answer::<()>(Err(ApiError::NotFound)),
         }
     }
@@ -151,7 +152,7 @@ impl WebhookOutbox {
             .put(&format!("id:{}", delivery.id), &delivery_key(&delivery))?;
         self.kv.put(&delivery_key(&delivery), &delivery)?;
         self.prune()?;
-        self.state.storage().set_alarm(now).await?;
+        self.state.storage().set_alarm(super::alarm_at(now)).await?;
         Ok(())
     }
 
@@ -202,7 +203,7 @@ impl WebhookOutbox {
         d.status = DeliveryStatus::Pending;
         d.next_attempt_at = Some(now);
         self.kv.put(&key, &d)?;
-        self.state.storage().set_alarm(now).await?;
+        self.state.storage().set_alarm(super::alarm_at(now)).await?;
         Ok(d.view())
     }
 
@@ -272,7 +273,10 @@ impl WebhookOutbox {
             .filter_map(|(_, d)| d.next_attempt_at)
             .min();
         if let Some(at) = next {
-            self.state.storage().set_alarm(at.max(now_ms())).await?;
+            self.state
+                .storage()
+                .set_alarm(super::alarm_at(at.max(now_ms())))
+                .await?;
         }
         Ok(())
     }
@@ -332,6 +336,13 @@ impl OutboxClient {
 
     pub async fn list(&self, limit: usize) -> ApiResult<Value> {
         rpc::call(&self.stub, "list", &json!({ "limit": limit })).await
+    }
+
+    /// Re-arms the outbox's alarm if deliveries are pending. Local workerd only
+    /// re-loads an object's alarm when the object is next used, so a restarted
+    /// `wrangler dev` resumes delivery on the client's first request.
+    pub async fn wake(&self) -> ApiResult<()> {
+        rpc::call(&self.stub, "wake", &json!({})).await
     }
 
     pub async fn retry(&self, delivery_id: &str) -> ApiResult<Value> {

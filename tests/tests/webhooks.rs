@@ -1,0 +1,304 @@
+//! Signed webhooks, retries and the delivery log, checked with an
+//! independent HMAC implementation (the `hmac-sha256` crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use mid_tests::receiver::Received;
+use mid_tests::{eventually, shared, token_of, Api, Partner, Receiver};
+use serde_json::{json, Value};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks both signatures of a delivery exactly as a partner would.
+pub fn verify(p: &Partner, r: &Received) {
+    let key = STANDARD
+        .decode(p.webhook_secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    // Body signature: HMAC over the body without its `signature` member.
+    let (unsigned, sig) = body.rsplit_once(r#","signature":"sha256="#).unwrap();
+    let sig = sig.strip_suffix("\"}").unwrap();
+    let unsigned = format!("{unsigned}}}");
+    assert_eq!(
+        sig,
+        hex(&hmac_sha256::HMAC::mac(unsigned.as_bytes(), &key)),
+        "body signature"
+    );
+    // Standard Webhooks headers.
+    let id = r.header("webhook-id").unwrap();
+    let ts = r.header("webhook-timestamp").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now - ts.parse::<i64>().unwrap()).abs() < 300,
+        "timestamp is current"
+    );
+    let signed = format!("{id}.{ts}.{body}");
+    let want = format!(
+        "v1,{}",
+        STANDARD.encode(hmac_sha256::HMAC::mac(signed.as_bytes(), &key))
+    );
+    assert_eq!(
+        r.header("webhook-signature"),
+        Some(want.as_str()),
+        "webhook-signature"
+    );
+    assert!(id.starts_with("evt_") && id.len() == 28, "{id}");
+    assert_eq!(r.header("x-mid-event"), r.json()["event"].as_str());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+async fn partner_with(api: &Api, rx: &Receiver) -> Partner {
+    api.new_partner(json!({"name": "Hooked Shop", "webhookUrl": rx.url}))
+        .await
+}
+
+async fn wait_for(rx: &Receiver, event: &str, n: usize) -> Vec<Received> {
+    eventually(30, event, || async {
+        Some(rx.of(event)).filter(|v| v.len() >= n)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn consent_events_have_the_contract_body_and_both_signatures() {
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let c = api
+        .consent(
+            &p,
+            json!({"recipient": "+2348031234567", "intent": "payment"}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap();
+    let created = wait_for(&rx, "consent.created", 1).await.remove(0);
+    verify(&p, &created);
+    let body = String::from_utf8(created.body.clone()).unwrap();
+    let expected_prefix = format!(
+        r#"{{"event":"consent.created","timestamp":"{}","data":{{"sessionId":"{id}","clientId":"{}","recipient":"+2348031234567","intent":"payment","status":"pending"}},"signature":"sha256="#,
+        created.json()["timestamp"].as_str().unwrap(),
+        p.id
+    );
+    assert!(body.starts_with(&expected_prefix), "{body}");
+    assert_eq!(
+        rx.all().iter().filter(|r| r.path == "/hooks/mid").count(),
+        rx.all().len()
+    );
+
+    api.test(&p, "POST", &format!("/sandbox/consents/{id}/approve"), None)
+        .await;
+    let approved = wait_for(&rx, "consent.approved", 1).await.remove(0);
+    verify(&p, &approved);
+    let data = &approved.json()["data"];
+    assert_eq!(data["status"], "approved");
+    assert_eq!(data["user"]["mobile"], "+2348031234567");
+    assert_eq!(data["user"]["verified"], true);
+    assert!(data["device"]["model"].is_string());
+    let text = String::from_utf8(approved.body).unwrap();
+    assert!(
+        text.contains(r#""status":"approved","user":{"id":"#),
+        "member order: {text}"
+    );
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_identical_bytes_and_logged() {
+    let api = shared();
+    let rx = Receiver::start(2).await;
+    let p = partner_with(&api, &rx).await;
+    api.consent(
+        &p,
+        json!({"recipient": "+2348031234567", "intent": "login"}),
+    )
+    .await;
+    let attempts = wait_for(&rx, "consent.created", 3).await;
+    assert_eq!(
+        attempts.iter().map(|a| a.answered).collect::<Vec<_>>(),
+        [500, 500, 200]
+    );
+    assert!(
+        attempts.iter().all(|a| a.body == attempts[0].body),
+        "a retry sends identical body bytes"
+    );
+    assert!(attempts
+        .iter()
+        .all(|a| a.header("webhook-id") == attempts[0].header("webhook-id")));
+    verify(&p, &attempts[2]);
+
+    let list = eventually(10, "delivered", || async {
+        let l = api
+            .test(&p, "GET", "/webhooks/deliveries", None)
+            .await
+            .json();
+        Some(l).filter(|l| l["data"][0]["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(list["object"], "list");
+    assert_eq!(list["hasMore"], false);
+    let d = &list["data"][0];
+    assert_eq!(
+        (
+            d["attempts"].clone(),
+            d["responseStatus"].clone(),
+            d["event"].clone()
+        ),
+        (json!(3), json!(200), json!("consent.created"))
+    );
+    assert_eq!(d["eventId"].as_str(), attempts[0].header("webhook-id"));
+    assert!(d["id"].as_str().unwrap().starts_with("dlv_"));
+    assert!(d["lastAttemptAt"].is_string() && d["nextAttemptAt"].is_null());
+
+    let r = api
+        .test(
+            &p,
+            "POST",
+            &format!("/webhooks/deliveries/{}/retry", d["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let again = wait_for(&rx, "consent.created", 4).await;
+    assert_eq!(
+        again[3].body, attempts[0].body,
+        "redelivery sends the same event"
+    );
+    let other = api.partner().await;
+    let r = api
+        .test(
+            &other,
+            "POST",
+            &format!("/webhooks/deliveries/{}/retry", d["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (404, "not_found".into()),
+        "another client's delivery"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_decisions_make_exactly_one_terminal_event() {
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let c = api
+        .consent(
+            &p,
+            json!({"recipient": "+2348031234567", "intent": "login"}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let token = token_of(&c);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (api, p, id, token) = (api.clone(), p.clone(), id.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            match i % 3 {
+                0 => {
+                    api.test(&p, "POST", &format!("/sandbox/consents/{id}/approve"), None)
+                        .await
+                        .status
+                }
+                1 => {
+                    api.test(&p, "POST", &format!("/sandbox/consents/{id}/reject"), None)
+                        .await
+                        .status
+                }
+                _ => {
+                    api.send(
+                        "POST",
+                        &format!("/consents/{id}/reject"),
+                        None,
+                        Some(&json!({"token": token})),
+                        &[],
+                    )
+                    .await
+                    .status
+                }
+            }
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        11,
+        "{statuses:?}"
+    );
+    let terminal = || {
+        rx.all()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.header("x-mid-event"),
+                    Some("consent.approved" | "consent.rejected")
+                )
+            })
+            .count()
+    };
+    eventually(30, "a terminal event", || async {
+        (terminal() >= 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(terminal(), 1, "exactly one terminal event");
+}
+
+#[tokio::test]
+async fn expiry_is_emitted_once() {
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let c = api
+        .consent(
+            &p,
+            json!({"recipient": "+2348031234567", "intent": "login"}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap();
+    api.test(&p, "POST", &format!("/sandbox/consents/{id}/expire"), None)
+        .await;
+    api.test(&p, "GET", &format!("/consents/{id}"), None).await;
+    let expired = wait_for(&rx, "consent.expired", 1).await;
+    verify(&p, &expired[0]);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(rx.of("consent.expired").len(), 1);
+    let v: Value = expired[0].json();
+    assert_eq!(v["data"]["status"], "expired");
+}
+
+#[tokio::test]
+async fn delivery_list_is_bounded_and_validated() {
+    let api = shared();
+    let p = api.partner().await;
+    for q in ["?limit=0", "?limit=101", "?limit=abc"] {
+        let r = api
+            .test(&p, "GET", &format!("/webhooks/deliveries{q}"), None)
+            .await;
+        assert_eq!(r.error(), (400, "invalid_request".into()), "{q}");
+    }
+    let r = api
+        .test(
+            &p,
+            "POST",
+            "/webhooks/deliveries/dlv_0000000000000000/retry",
+            None,
+        )
+        .await;
+    assert_eq!(r.error(), (404, "not_found".into()));
+}
