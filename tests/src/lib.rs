@@ -96,17 +96,18 @@ impl Worker {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
         wait_healthy(&self.base).await;
     }
 
-    /// Kills the whole process group (wrangler and workerd) and waits for it.
+    /// Kills wrangler and every process under it (workerd included) and waits.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
-                .status();
+            // Individual positive pids, never a group or a negative id: nothing
+            // outside this worker's own process tree can be hit.
+            let pids: Vec<String> = descendants(child.id()).iter().map(u32::to_string).collect();
+            let _ = Command::new("kill").arg("-9").args(&pids).status();
+            let _ = child.kill();
             let _ = child.wait();
         }
     }
@@ -126,6 +127,34 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `root` and all its descendants, from `/proc/<pid>/stat` parent links.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
 }
 
 async fn wait_healthy(base: &str) {
