@@ -2,9 +2,13 @@
 //! internal paths live next to the handler that serves them.
 
 pub mod consent;
+pub mod enrollment;
 pub mod idempotency;
 pub mod inbox;
 pub mod limiter;
+pub mod mobile;
 pub mod outbox;
+pub mod registration_token;
 pub mod rpc;
 pub mod sql_kv;
+pub mod user;

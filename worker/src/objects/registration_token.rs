@@ -1,0 +1,135 @@
+//! `RegistrationTokenObject`: one object per registration token, named by
+//! the token's SHA-256 so only a holder of the token can reach it. Holds the
+//! hashed record, makes consumption single use, and deletes itself at expiry.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+use super::rpc;
+use super::sql_kv::SqlKv;
+use crate::app::now_ms;
+use crate::domain::crypto::sha256_hex;
+use crate::domain::otp::{ConsumeError, RegistrationTokenRecord, REGISTRATION_TOKEN_PREFIX};
+use crate::error::{ApiError, ApiResult};
+
+pub const BINDING: &str = "REGISTRATION_TOKENS";
+const RECORD: &str = "record";
+/// Longer input is not one of our tokens (`rt_` + 43 base64url characters).
+const MAX_TOKEN_LEN: usize = 128;
+
+#[durable_object]
+pub struct RegistrationTokenObject {
+    state: State,
+    kv: SqlKv,
+}
+
+/// The object's answer to `consume`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+enum Consumed {
+    #[serde(rename_all = "camelCase")]
+    Ok {
+        user_id: String,
+    },
+    Invalid,
+    Used,
+    Expired,
+}
+
+impl DurableObject for RegistrationTokenObject {
+    fn new(state: State, _env: Env) -> Self {
+        let kv = SqlKv::new(&state);
+        Self { state, kv }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let (op, body) = rpc::read(req).await?;
+        match op.as_str() {
+            "store" => rpc::answer(self.store(&body).await),
+            "consume" => rpc::answer(self.consume(&body)),
+            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::empty()
+    }
+}
+
+impl RegistrationTokenObject {
+    async fn store(&self, body: &Value) -> ApiResult<()> {
+        let record: RegistrationTokenRecord = rpc::arg(body)?;
+        if self.kv.get::<RegistrationTokenRecord>(RECORD)?.is_some() {
+            return Err(ApiError::Internal("registration token collision".into()));
+        }
+        self.kv.put(RECORD, &record)?;
+        self.state
+            .storage()
+            .set_alarm(record.expires_at.max(now_ms()))
+            .await?;
+        Ok(())
+    }
+
+    /// Load, check and mark used with no await in between: single use.
+    fn consume(&self, body: &Value) -> ApiResult<Consumed> {
+        let token = body["token"].as_str().unwrap_or_default();
+        let Some(mut record) = self.kv.get::<RegistrationTokenRecord>(RECORD)? else {
+            return Ok(Consumed::Invalid);
+        };
+        let result = record.consume(now_ms(), token);
+        self.kv.put(RECORD, &record)?;
+        Ok(match result {
+            Ok(consumed) => Consumed::Ok {
+                user_id: consumed.user_id,
+            },
+            Err(ConsumeError::Invalid) => Consumed::Invalid,
+            Err(ConsumeError::AlreadyUsed) => Consumed::Used,
+            Err(ConsumeError::Expired) => Consumed::Expired,
+        })
+    }
+}
+
+/// Typed client of one token's object.
+pub struct RegistrationTokenClient {
+    stub: worker::Stub,
+}
+
+impl RegistrationTokenClient {
+    pub fn for_token(env: &Env, token: &str) -> ApiResult<Self> {
+        Ok(Self {
+            stub: rpc::stub(env, BINDING, &sha256_hex(token.as_bytes()))?,
+        })
+    }
+
+    pub async fn store(&self, record: &RegistrationTokenRecord) -> ApiResult<()> {
+        rpc::call(&self.stub, "store", record).await
+    }
+
+    async fn consume(&self, token: &str) -> ApiResult<Consumed> {
+        rpc::call(&self.stub, "consume", &json!({ "token": token })).await
+    }
+}
+
+/// Spends a `registrationToken` (from `POST /enrollments/:id/verify`) and
+/// returns the id of the user it lets register a passkey. Single use, valid
+/// 15 minutes. Errors: unknown or malformed token -> 401 `unauthorized`;
+/// already used -> 409 `conflict`; expired -> 410 `expired`.
+#[allow(dead_code)] // Called by `POST /fido/register/begin {registrationToken}` (fido issue).
+pub async fn consume_registration_token(env: &Env, token: &str) -> ApiResult<String> {
+    if !token.starts_with(REGISTRATION_TOKEN_PREFIX) || token.len() > MAX_TOKEN_LEN {
+        return Err(ApiError::Unauthorized);
+    }
+    match RegistrationTokenClient::for_token(env, token)?
+        .consume(token)
+        .await?
+    {
+        Consumed::Ok { user_id } => Ok(user_id),
+        Consumed::Invalid => Err(ApiError::Unauthorized),
+        Consumed::Used => Err(ApiError::Conflict(
+            "This registration token has already been used.",
+        )),
+        Consumed::Expired => Err(ApiError::Expired),
+    }
+}
