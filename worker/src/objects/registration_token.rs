@@ -118,18 +118,71 @@ impl RegistrationTokenClient {
 /// already used -> 409 `conflict`; expired -> 410 `expired`.
 #[allow(dead_code)] // Called by `POST /fido/register/begin {registrationToken}` (fido issue).
 pub async fn consume_registration_token(env: &Env, token: &str) -> ApiResult<String> {
-    if !token.starts_with(REGISTRATION_TOKEN_PREFIX) || token.len() > MAX_TOKEN_LEN {
+    if !plausible(token) {
         return Err(ApiError::Unauthorized);
     }
-    match RegistrationTokenClient::for_token(env, token)?
+    let outcome = RegistrationTokenClient::for_token(env, token)?
         .consume(token)
-        .await?
-    {
+        .await?;
+    user_of(outcome)
+}
+
+/// Our tokens only: anything else is refused without touching storage.
+fn plausible(token: &str) -> bool {
+    token.starts_with(REGISTRATION_TOKEN_PREFIX) && token.len() <= MAX_TOKEN_LEN
+}
+
+fn user_of(outcome: Consumed) -> ApiResult<String> {
+    match outcome {
         Consumed::Ok { user_id } => Ok(user_id),
         Consumed::Invalid => Err(ApiError::Unauthorized),
         Consumed::Used => Err(ApiError::Conflict(
             "This registration token has already been used.",
         )),
         Consumed::Expired => Err(ApiError::Expired),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::otp::RegistrationTokenRecord;
+
+    #[test]
+    fn only_our_token_shape_reaches_storage() {
+        let issued = RegistrationTokenRecord::issue(&[7u8; 32], "user_x", 0).unwrap();
+        assert!(plausible(&issued.token));
+        assert!(!plausible("not-a-token"));
+        assert!(!plausible(""));
+        assert!(!plausible(&format!("rt_{}", "a".repeat(200))));
+    }
+
+    #[test]
+    fn outcomes_map_to_the_documented_errors() {
+        let ok = user_of(Consumed::Ok {
+            user_id: "user_0123456789abcdef".into(),
+        });
+        assert_eq!(ok.unwrap(), "user_0123456789abcdef");
+        let status = |c| user_of(c).map_err(|e| (e.status(), e.code())).unwrap_err();
+        assert_eq!(status(Consumed::Invalid), (401, "unauthorized"));
+        assert_eq!(status(Consumed::Used), (409, "conflict"));
+        assert_eq!(status(Consumed::Expired), (410, "expired"));
+    }
+
+    #[test]
+    fn the_object_answer_round_trips() {
+        for c in [
+            Consumed::Ok {
+                user_id: "user_a".into(),
+            },
+            Consumed::Invalid,
+            Consumed::Used,
+            Consumed::Expired,
+        ] {
+            let text = serde_json::to_string(&c).unwrap();
+            let back: Consumed = serde_json::from_str(&text).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{c:?}"));
+        }
     }
 }

@@ -31,10 +31,15 @@ struct EnsureArgs {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ClientArgs {
+struct ReaderArgs {
     client_id: String,
-    #[serde(default)]
-    livemode: Option<bool>,
+    livemode: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantArgs {
+    client_id: String,
 }
 
 impl DurableObject for UserObject {
@@ -82,16 +87,16 @@ impl UserObject {
     }
 
     fn get(&self, body: &Value) -> ApiResult<Value> {
-        let a: ClientArgs = rpc::arg(body)?;
+        let a: ReaderArgs = rpc::arg(body)?;
         let user = self.load()?;
-        if !user.visible_to(&a.client_id, a.livemode.unwrap_or(true)) {
+        if !user.visible_to(&a.client_id, a.livemode) {
             return Err(ApiError::NotFound);
         }
         Ok(user.view())
     }
 
     fn grant(&self, body: &Value) -> ApiResult<()> {
-        let a: ClientArgs = rpc::arg(body)?;
+        let a: GrantArgs = rpc::arg(body)?;
         let mut user = self.load()?;
         if user.grant(&a.client_id) {
             self.kv.put(USER, &user)?;
