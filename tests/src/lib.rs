@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use receiver::Receiver;
+pub use receiver::{Receiver, Script};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -317,6 +317,69 @@ impl Api {
             String::from_utf8_lossy(&r.bytes)
         );
         r.json()
+    }
+}
+
+/// A Nigerian mobile (`+23480` + 8 digits) no other test of this run uses,
+/// so per-mobile limits never collide across tests, binaries or runs.
+pub fn mobile() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    // The process id and counter fill the low digits (distinct within a run);
+    // the clock spreads runs apart.
+    let pid = u64::from(std::process::id()) % 10_000;
+    let digits = (nanos / 1_000_000 % 100) * 1_000_000 + pid * 100 + n % 100;
+    format!("+23480{digits:08}")
+}
+
+/// The 6-digit code in an OTP SMS (its WebOTP line ends `#<code>`).
+pub fn code_in(sms: &str) -> String {
+    let code = sms.rsplit('#').next().unwrap().trim().to_owned();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "no code in {sms:?}"
+    );
+    code
+}
+
+impl Api {
+    /// `POST /enrollments` with the test key; returns the 201 body.
+    pub async fn enroll(&self, p: &Partner, mobile: &str) -> Value {
+        let r = self
+            .test(
+                p,
+                "POST",
+                "/enrollments",
+                Some(&json!({ "mobile": mobile })),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            201,
+            "create enrollment: {}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        r.json()
+    }
+
+    /// The newest sandbox SMS to `mobile` (test key), as `(body, code)`.
+    pub async fn sandbox_sms(&self, p: &Partner, mobile: &str) -> (String, String) {
+        let to: String = mobile.replace('+', "%2B");
+        let r = self
+            .test(p, "GET", &format!("/sandbox/messages?to={to}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+        let body = r.json()["data"][0]["body"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no sandbox SMS to {mobile}: {}", r.json()))
+            .to_owned();
+        let code = code_in(&body);
+        (body, code)
     }
 }
 

@@ -1,5 +1,6 @@
-//! A local webhook receiver: records every request exactly as received and
-//! answers with a scripted status (e.g. fail the first N).
+//! A local HTTP receiver: records every request exactly as received and
+//! answers with a scripted reply (e.g. fail the first N). Plays a partner's
+//! webhook endpoint, or an SMS provider's API (Termii, Twilio).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -28,25 +30,47 @@ impl Received {
     }
 }
 
+/// What the receiver answers: `fail` (status, body) for the first
+/// `fail_first` requests, `ok` after that.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub fail: (u16, String),
+    pub ok: (u16, String),
+}
+
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
+    /// `http://127.0.0.1:<port>`, for APIs configured by base URL.
+    pub base: String,
     received: Arc<Mutex<Vec<Received>>>,
     fail_first: Arc<AtomicUsize>,
+    script: Arc<Script>,
 }
 
 impl Receiver {
     /// Listens on 127.0.0.1; the first `fail_first` requests get a 500.
     pub async fn start(fail_first: usize) -> Receiver {
+        Self::scripted(
+            fail_first,
+            Script {
+                fail: (500, "ok".into()),
+                ok: (200, "ok".into()),
+            },
+        )
+        .await
+    }
+
+    /// Listens on 127.0.0.1 and answers as `script` says.
+    pub async fn scripted(fail_first: usize, script: Script) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "http://127.0.0.1:{}/hooks/mid",
-            listener.local_addr().unwrap().port()
-        );
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let r = Receiver {
-            url,
+            url: format!("{base}/hooks/mid"),
+            base,
             received: Arc::default(),
             fail_first: Arc::new(AtomicUsize::new(fail_first)),
+            script: Arc::new(script),
         };
         let me = r.clone();
         tokio::spawn(async move {
@@ -58,12 +82,24 @@ impl Receiver {
                             .fail_first
                             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                             .is_ok();
-                        let status = if fail { 500 } else { 200 };
+                        let (status, body) = if fail {
+                            me.script.fail.clone()
+                        } else {
+                            me.script.ok.clone()
+                        };
                         me.received.lock().unwrap().push(Received {
                             answered: status,
                             ..req
                         });
-                        let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                        let kind = if body.starts_with('{') {
+                            "application/json"
+                        } else {
+                            "text/plain"
+                        };
+                        let reply = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
                         let _ = sock.write_all(reply.as_bytes()).await;
                     }
                 });
@@ -103,7 +139,9 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
     };
     let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let path = lines.next()?.split(' ').nth(1)?.to_owned();
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_owned();
+    let path = request_line.next()?.to_owned();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| {
             l.split_once(':')
@@ -124,6 +162,7 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
         body.extend_from_slice(&chunk[..n]);
     }
     Some(Received {
+        method,
         path,
         headers,
         body,

@@ -29,6 +29,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Over a rate limit (429); seconds until retry.
     RateLimited { retry_after_secs: i64 },
+    /// A wrong (or malformed) enrollment code (400), with the attempts left.
+    InvalidCode { attempts_remaining: u8 },
+    /// The enrollment ran out of attempts and is locked (429).
+    TooManyAttempts { retry_after_secs: i64 },
+    /// The SMS provider did not take the message (502); the enrollment was
+    /// created and stays pending, so its id is given.
+    SmsFailed { enrollment_id: Option<String> },
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -46,6 +53,9 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
+            Self::InvalidCode { .. } => 400,
+            Self::TooManyAttempts { .. } => 429,
+            Self::SmsFailed { .. } => 502,
             Self::Internal(_) => 500,
         }
     }
@@ -62,6 +72,9 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidCode { .. } => "invalid_code",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::SmsFailed { .. } => "sms_failed",
             Self::Internal(_) => "internal",
         }
     }
@@ -73,11 +86,18 @@ impl ApiError {
             Self::Forbidden(why) | Self::Conflict(why) => (*why).into(),
             Self::NotFound => "No such resource.".into(),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
-            Self::Expired => "This consent has expired.".into(),
+            Self::Expired => "This has expired.".into(),
             Self::PayloadTooLarge => "The request body exceeds 64 KiB.".into(),
             Self::UnsupportedMediaType => "The request body must be application/json.".into(),
             Self::RateLimited { .. } => {
                 "Too many requests; retry after the time in Retry-After.".into()
+            }
+            Self::InvalidCode { .. } => "The code is not correct.".into(),
+            Self::TooManyAttempts { .. } => {
+                "Too many wrong codes: this enrollment is locked. Start a new enrollment.".into()
+            }
+            Self::SmsFailed { .. } => {
+                "The SMS provider did not accept the message. Try again shortly.".into()
             }
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
@@ -90,6 +110,26 @@ impl ApiError {
                 obj.insert("param".into(), p.into());
             }
         }
+        let attempts = match self {
+            Self::InvalidCode { attempts_remaining } => Some(*attempts_remaining),
+            Self::TooManyAttempts { .. } => Some(0),
+            _ => None,
+        };
+        if let (Some(n), Some(obj)) = (attempts, error.as_object_mut()) {
+            obj.insert("param".into(), "code".into());
+            obj.insert("attemptsRemaining".into(), n.into());
+            // Also at the top level, where form-style clients look first (docs/enrollments.md).
+            return json!({ "error": error, "attemptsRemaining": n });
+        }
+        if let (
+            Self::SmsFailed {
+                enrollment_id: Some(id),
+            },
+            Some(obj),
+        ) = (self, error.as_object_mut())
+        {
+            obj.insert("enrollmentId".into(), id.clone().into());
+        }
         json!({ "error": error })
     }
 
@@ -98,7 +138,9 @@ impl ApiError {
             worker::console_error!("internal error: {detail}");
         }
         let mut resp = crate::http::json(self.status(), &self.body());
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs } | Self::TooManyAttempts { retry_after_secs } =
+            self
+        {
             crate::http::set_header(
                 &mut resp,
                 "Retry-After",
@@ -118,6 +160,12 @@ impl ApiError {
             "expired" => Self::Expired,
             "conflict" => Self::Conflict("This consent has already been decided."),
             "unauthorized" => Self::Unauthorized,
+            "registration_token_used" => {
+                Self::Conflict("This registration token has already been used.")
+            }
+            "already_verified" => Self::Conflict(
+                "This enrollment is already verified; its code cannot be used again.",
+            ),
             other => Self::Internal(format!("durable object answered {other}")),
         }
     }

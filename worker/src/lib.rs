@@ -12,15 +12,20 @@ mod error;
 mod http;
 mod objects;
 mod router;
+mod sms;
 mod store;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
 pub use objects::consent::ConsentObject;
+pub use objects::enrollment::EnrollmentObject;
 pub use objects::idempotency::IdempotencyObject;
 pub use objects::inbox::SandboxInbox;
 pub use objects::limiter::RateLimiter;
+pub use objects::mobile::MobileObject;
 pub use objects::outbox::WebhookOutbox;
+pub use objects::registration_token::RegistrationTokenObject;
+pub use objects::user::UserObject;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

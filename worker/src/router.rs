@@ -3,7 +3,7 @@
 
 use worker::{Env, Method, Request, Response};
 
-use crate::api::{clients, consents, health, pages, sandbox, webhooks};
+use crate::api::{clients, consents, enrollments, health, pages, sandbox, users, webhooks};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::set_header;
@@ -20,6 +20,10 @@ enum Route {
     ConsentLive,
     ScanConsent,
     RejectConsent,
+    CreateEnrollment,
+    GetEnrollment,
+    VerifyEnrollment,
+    GetUser,
     ListDeliveries,
     RetryDelivery,
     SandboxMessages,
@@ -27,6 +31,7 @@ enum Route {
     ApprovalPage,
 }
 
+#[rustfmt::skip]
 const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/health", Route::Health),
     (Method::Post, "/clients", Route::CreateClient),
@@ -38,18 +43,14 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Get, "/consents/:id/live", Route::ConsentLive),
     (Method::Post, "/consents/:id/scan", Route::ScanConsent),
     (Method::Post, "/consents/:id/reject", Route::RejectConsent),
+    (Method::Post, "/enrollments", Route::CreateEnrollment),
+    (Method::Get, "/enrollments/:id", Route::GetEnrollment),
+    (Method::Post, "/enrollments/:id/verify", Route::VerifyEnrollment),
+    (Method::Get, "/users/:id", Route::GetUser),
     (Method::Get, "/webhooks/deliveries", Route::ListDeliveries),
-    (
-        Method::Post,
-        "/webhooks/deliveries/:id/retry",
-        Route::RetryDelivery,
-    ),
+    (Method::Post, "/webhooks/deliveries/:id/retry", Route::RetryDelivery),
     (Method::Get, "/sandbox/messages", Route::SandboxMessages),
-    (
-        Method::Post,
-        "/sandbox/consents/:id/:action",
-        Route::SandboxConsent,
-    ),
+    (Method::Post, "/sandbox/consents/:id/:action", Route::SandboxConsent),
     (Method::Get, "/a/:id", Route::ApprovalPage),
 ];
 
@@ -98,6 +99,10 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::ConsentLive => consents::live(req, app, at(0)).await,
         Route::ScanConsent => consents::scan(req, app, at(0)).await,
         Route::RejectConsent => consents::reject(req, app, at(0)).await,
+        Route::CreateEnrollment => enrollments::create(req, app).await,
+        Route::GetEnrollment => enrollments::get(req, app, at(0)).await,
+        Route::VerifyEnrollment => enrollments::verify(req, app, at(0)).await,
+        Route::GetUser => users::get(req, app, at(0)).await,
         Route::ListDeliveries => webhooks::list(req, app).await,
         Route::RetryDelivery => webhooks::retry(req, app, at(0)).await,
         Route::SandboxMessages => sandbox::messages(req, app).await,

@@ -3,7 +3,9 @@
 
 pub mod clients;
 pub mod consents;
+pub mod enrollments;
 pub mod health;
 pub mod pages;
 pub mod sandbox;
+pub mod users;
 pub mod webhooks;

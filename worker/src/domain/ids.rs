@@ -79,6 +79,29 @@ pub fn webhook_secret(r: &mut dyn Random) -> String {
     format!("whsec_{}", b64(&raw))
 }
 
+/// Id of a stored sandbox SMS: `sms_` + 16.
+pub fn sms_id(r: &mut dyn Random) -> String {
+    prefixed("sms_", 16, r)
+}
+
+/// RFC 9562 version-4 UUID, lower case (StoreKit's `appAccountToken` form).
+pub fn uuid_v4(r: &mut dyn Random) -> String {
+    let mut b = [0u8; 16];
+    r.fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = super::crypto::hex(&b);
+    let part = |from: usize, to: usize| h.get(from..to).unwrap_or_default();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0, 8),
+        part(8, 12),
+        part(12, 16),
+        part(16, 20),
+        part(20, 32)
+    )
+}
+
 /// Checks the shape `prefix` + `len` base36 characters, e.g. before using an
 /// id as a Durable Object name.
 pub fn is_id(text: &str, prefix: &str, len: usize) -> bool {
@@ -107,6 +130,22 @@ mod tests {
         let raw = crate::domain::crypto::b64_decode(whsec.strip_prefix("whsec_").unwrap()).unwrap();
         assert_eq!(raw.len(), 32);
         assert!(approval_token(r).len() == 32);
+    }
+
+    #[test]
+    fn uuid_v4_has_version_and_variant_bits() {
+        let r = &mut SeqRandom(0);
+        let u = uuid_v4(r);
+        assert_eq!(u, "00010203-0405-4607-8809-0a0b0c0d0e0f");
+        let u = uuid_v4(&mut SeqRandom(0xff));
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'), "{u}");
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{u}");
+        assert!(is_id(&sms_id(r), "sms_", 16));
     }
 
     #[test]

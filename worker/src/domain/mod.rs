@@ -15,6 +15,7 @@ pub mod random;
 pub mod rate_limit;
 pub mod sms;
 pub mod time;
+pub mod user;
 pub mod webauthn;
 pub mod webhook;
 pub mod webhook_url;

@@ -80,7 +80,6 @@ impl InboxClient {
         })
     }
 
-    #[allow(dead_code)] // Used by enrollments (SMS in sandbox mode).
     pub async fn add(&self, msg: &SmsRecord) -> ApiResult<()> {
         rpc::call(&self.stub, "add", msg).await
     }

@@ -1,5 +1,6 @@
 //! `RateLimiter`: one object per limited subject (a client, a client and
-//! recipient, a mobile), holding a fixed-window counter.
+//! recipient, a mobile), holding a fixed-window counter, or a sliding log
+//! for small limits that must hold over any interval.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,7 +9,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
-use crate::domain::rate_limit::{Verdict, Window};
+use crate::domain::rate_limit::{SlidingLog, Verdict, Window};
 use crate::error::ApiResult;
 
 pub const BINDING: &str = "RATE_LIMITER";
@@ -33,8 +34,12 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (_, body) = rpc::read(req).await?;
-        rpc::answer(self.hit(&body))
+        let (op, body) = rpc::read(req).await?;
+        match op.as_str() {
+            "slide" => rpc::answer(self.slide(&body)),
+            "refund" => rpc::answer(self.refund(&body)),
+            _ => rpc::answer(self.hit(&body)),
+        }
     }
 }
 
@@ -46,6 +51,23 @@ impl RateLimiter {
         let verdict = window.hit(now_ms(), hit.limit, hit.window_ms);
         self.kv.put(&key, &window)?;
         Ok(verdict)
+    }
+
+    fn slide(&self, body: &Value) -> ApiResult<Verdict> {
+        let hit: Hit = rpc::arg(body)?;
+        let key = format!("s:{}", hit.window_ms);
+        let mut log: SlidingLog = self.kv.get(&key)?.unwrap_or_default();
+        let verdict = log.hit(now_ms(), hit.limit, hit.window_ms);
+        self.kv.put(&key, &log)?;
+        Ok(verdict)
+    }
+
+    fn refund(&self, body: &Value) -> ApiResult<()> {
+        let hit: Hit = rpc::arg(body)?;
+        let key = format!("s:{}", hit.window_ms);
+        let mut log: SlidingLog = self.kv.get(&key)?.unwrap_or_default();
+        log.refund();
+        self.kv.put(&key, &log)
     }
 }
 
@@ -65,6 +87,34 @@ impl<'a> LimiterClient<'a> {
             &stub,
             "hit",
             &serde_json::json!({"limit": limit, "windowMs": window_ms}),
+        )
+        .await
+    }
+
+    /// Counts one use against `subject` if fewer than `limit` happened in the
+    /// last `window_ms` (sliding, so the limit holds over any interval).
+    pub async fn hit_sliding(
+        &self,
+        subject: &str,
+        limit: u32,
+        window_ms: i64,
+    ) -> ApiResult<Verdict> {
+        let stub = rpc::stub(self.env, BINDING, subject)?;
+        rpc::call(
+            &stub,
+            "slide",
+            &serde_json::json!({"limit": limit, "windowMs": window_ms}),
+        )
+        .await
+    }
+
+    /// Gives back the latest [`Self::hit_sliding`] use (its work failed).
+    pub async fn refund_sliding(&self, subject: &str, window_ms: i64) -> ApiResult<()> {
+        let stub = rpc::stub(self.env, BINDING, subject)?;
+        rpc::call(
+            &stub,
+            "refund",
+            &serde_json::json!({"limit": 0, "windowMs": window_ms}),
         )
         .await
     }

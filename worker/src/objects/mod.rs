@@ -2,12 +2,16 @@
 //! internal paths live next to the handler that serves them.
 
 pub mod consent;
+pub mod enrollment;
 pub mod idempotency;
 pub mod inbox;
 pub mod limiter;
+pub mod mobile;
 pub mod outbox;
+pub mod registration_token;
 pub mod rpc;
 pub mod sql_kv;
+pub mod user;
 
 /// An alarm time from unix milliseconds (a bare `i64` would be an offset).
 pub fn alarm_at(unix_ms: i64) -> worker::ScheduledTime {

@@ -4,10 +4,12 @@
 //! Everything here is pure: the caller passes the clock (unix millis) and
 //! random bytes, and persists the state structs itself.
 
+mod api;
 mod code;
 mod enrollment;
 mod registration_token;
 
+pub use api::{parse_new, parse_verify};
 pub use code::{
     code_from_random_bytes, codes_match, generate_code, hash_code, is_well_formed_code,
     CodeGenerationError, CODE_LENGTH,

@@ -128,6 +128,20 @@ impl SmsProviderKind {
     }
 }
 
+/// The provider for one send: test keys always use the sandbox, whatever
+/// `SMS_PROVIDER` says, so test traffic can never reach a real phone; live
+/// keys use `SMS_PROVIDER` (which may itself be `sandbox`, by the operator's
+/// choice, e.g. for local development).
+pub fn provider_for(
+    livemode: bool,
+    sms_provider: Option<&str>,
+) -> Result<SmsProviderKind, SmsError> {
+    if !livemode {
+        return Ok(SmsProviderKind::Sandbox);
+    }
+    SmsProviderKind::from_config(sms_provider)
+}
+
 impl core::str::FromStr for SmsProviderKind {
     type Err = SmsError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -320,6 +334,36 @@ fn optional(lookup: &impl Fn(&str) -> Option<String>, setting: &str) -> Option<S
 )]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_keys_always_use_the_sandbox() {
+        for setting in [
+            None,
+            Some("sandbox"),
+            Some("termii"),
+            Some("twilio"),
+            Some("bogus"),
+        ] {
+            assert_eq!(provider_for(false, setting), Ok(SmsProviderKind::Sandbox));
+        }
+        assert_eq!(provider_for(true, None), Ok(SmsProviderKind::Sandbox));
+        assert_eq!(
+            provider_for(true, Some("sandbox")),
+            Ok(SmsProviderKind::Sandbox)
+        );
+        assert_eq!(
+            provider_for(true, Some("Termii")),
+            Ok(SmsProviderKind::Termii)
+        );
+        assert_eq!(
+            provider_for(true, Some("twilio")),
+            Ok(SmsProviderKind::Twilio)
+        );
+        assert!(matches!(
+            provider_for(true, Some("bogus")),
+            Err(SmsError::UnknownProvider { .. })
+        ));
+    }
 
     #[test]
     fn e164_validation() {

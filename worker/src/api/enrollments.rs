@@ -1,0 +1,161 @@
+//! `/enrollments`: onboard a phone number with an SMS code.
+
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth::{self, Partner};
+use crate::domain::otp::{self, Enrollment, NewEnrollment};
+use crate::domain::sms::{template, SmsMessage};
+use crate::domain::time::rfc3339;
+use crate::domain::{ids, phone};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{body, json};
+use crate::objects::enrollment::{EnrollmentClient, OTP_KEY};
+use crate::objects::limiter::LimiterClient;
+use crate::sms;
+
+/// OTP sends per mobile in any 10 minutes (DESIGN "Rate limits").
+const MOBILE_SENDS: u32 = 3;
+const MOBILE_WINDOW_MS: i64 = 10 * 60 * 1000;
+/// OTP sends per client (and key mode) per minute: bounds SMS cost and abuse
+/// on top of the plan's request limit.
+const CLIENT_SENDS_PER_MINUTE: u32 = 30;
+
+fn mode(livemode: bool) -> &'static str {
+    if livemode {
+        "live"
+    } else {
+        "test"
+    }
+}
+
+async fn limit(app: &App, subject: &str, sliding: bool, limit: u32, window: i64) -> ApiResult<()> {
+    let limiter = LimiterClient::new(&app.env);
+    let verdict = if sliding {
+        limiter.hit_sliding(subject, limit, window).await?
+    } else {
+        limiter.hit(subject, limit, window).await?
+    };
+    if verdict.allowed {
+        Ok(())
+    } else {
+        Err(ApiError::RateLimited {
+            retry_after_secs: verdict.retry_after_secs(app.now),
+        })
+    }
+}
+
+/// `POST /enrollments {mobile}`. Nothing here depends on whether the number
+/// already belongs to a user, so known and unknown numbers get identical
+/// answers.
+pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
+    let partner = auth::partner(&req, app).await?;
+    let mobile = otp::parse_new(&body(&mut req).await?)?;
+    let client_id = &partner.client.id;
+    let m = mode(partner.livemode);
+    limit(
+        app,
+        &format!("otp-client:{client_id}:{m}"),
+        false,
+        CLIENT_SENDS_PER_MINUTE,
+        60_000,
+    )
+    .await?;
+    let mobile_subject = format!("otp-mobile:{m}:{mobile}");
+    limit(app, &mobile_subject, true, MOBILE_SENDS, MOBILE_WINDOW_MS).await?;
+    let result = start(app, &partner, &mobile).await;
+    if result.is_err() {
+        // Nothing reached the phone: the attempt does not use up its budget.
+        let _ = LimiterClient::new(&app.env)
+            .refund_sliding(&mobile_subject, MOBILE_WINDOW_MS)
+            .await;
+    }
+    result
+}
+
+/// Stores the pending enrollment, then sends the code.
+async fn start(app: &App, partner: &Partner, mobile: &str) -> ApiResult<Response> {
+    let (id, code, message_id) = app.rng(|r| {
+        let id = ids::enrollment_id(r);
+        let mut random = [0u8; 64];
+        r.fill(&mut random);
+        (id, otp::code_from_random_bytes(&random), ids::sms_id(r))
+    });
+    let code = code.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let enrollment = Enrollment::start(
+        NewEnrollment {
+            id: &id,
+            mobile,
+            client_id: &partner.client.id,
+            livemode: partner.livemode,
+            code: &code,
+        },
+        &app.config.sealing_key(OTP_KEY),
+        app.now,
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    EnrollmentClient::new(&app.env, &id)?
+        .create(&enrollment)
+        .await?;
+    // The WebOTP line names the partner's own RP when it has one: that is
+    // the page where the person types the code.
+    let rp_host = partner.client.rp_id.as_deref().unwrap_or(&app.config.rp_id);
+    let text = template::otp_message(&partner.client.name, &code, rp_host);
+    let msg = SmsMessage::new(mobile, &text).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Err(e) = sms::send(
+        &app.env,
+        &partner.client.id,
+        partner.livemode,
+        &msg,
+        message_id,
+    )
+    .await
+    {
+        worker::console_error!(
+            "enrollment {id}: SMS to {} failed: {e}",
+            phone::mask(mobile)
+        );
+        return Err(ApiError::SmsFailed {
+            enrollment_id: Some(id),
+        });
+    }
+    Ok(json(201, &enrollment.view(app.now)))
+}
+
+/// Unknown id shapes are 404 without touching storage.
+fn enrollment(app: &App, id: &str) -> ApiResult<EnrollmentClient> {
+    if !ids::is_id(id, "enr_", 16) {
+        return Err(ApiError::NotFound);
+    }
+    EnrollmentClient::new(&app.env, id)
+}
+
+/// `POST /enrollments/:id/verify {code}`.
+pub async fn verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let partner = auth::partner(&req, app).await?;
+    let code = otp::parse_verify(&body(&mut req).await?)?;
+    let done = enrollment(app, id)?
+        .verify(&partner.client.id, partner.livemode, &code, app.now)
+        .await?;
+    Ok(json(
+        200,
+        &json!({
+            "id": id,
+            "object": "enrollment",
+            "status": "verified",
+            "userId": done.user_id,
+            "registrationToken": done.registration_token,
+            "registrationTokenExpiresAt": rfc3339(done.registration_token_expires_at),
+        }),
+    ))
+}
+
+/// `GET /enrollments/:id`: never the code or the token.
+pub async fn get(req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let partner = auth::partner(&req, app).await?;
+    let view = enrollment(app, id)?
+        .view(&partner.client.id, partner.livemode)
+        .await?;
+    Ok(json(200, &view))
+}
