@@ -6,6 +6,7 @@ use worker::Response;
 
 use crate::domain::consent::ConsentError;
 use crate::domain::input::InputError;
+use crate::domain::webauthn::WebauthnError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -29,6 +30,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Over a rate limit (429); seconds until retry.
     RateLimited { retry_after_secs: i64 },
+    /// A WebAuthn ceremony failed (400 with the specific code; 409 `credential_exists`).
+    Webauthn(WebauthnError),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -46,6 +49,8 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
+            Self::Webauthn(WebauthnError::CredentialExists) => 409,
+            Self::Webauthn(_) => 400,
             Self::Internal(_) => 500,
         }
     }
@@ -62,6 +67,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Webauthn(e) => e.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -79,6 +85,7 @@ impl ApiError {
             Self::RateLimited { .. } => {
                 "Too many requests; retry after the time in Retry-After.".into()
             }
+            Self::Webauthn(e) => e.message().into(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -118,7 +125,10 @@ impl ApiError {
             "expired" => Self::Expired,
             "conflict" => Self::Conflict("This consent has already been decided."),
             "unauthorized" => Self::Unauthorized,
-            other => Self::Internal(format!("durable object answered {other}")),
+            other => match WebauthnError::from_code(other) {
+                Some(e) => Self::Webauthn(e),
+                None => Self::Internal(format!("durable object answered {other}")),
+            },
         }
     }
 }
@@ -126,6 +136,12 @@ impl ApiError {
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> Self {
         Self::Input(e)
+    }
+}
+
+impl From<WebauthnError> for ApiError {
+    fn from(e: WebauthnError) -> Self {
+        Self::Webauthn(e)
     }
 }
 

@@ -17,6 +17,8 @@ mod store;
 use worker::{event, Context, Env, Request, Response, Result};
 
 pub use objects::consent::ConsentObject;
+pub use objects::credential_index::CredentialIndex;
+pub use objects::credentials::CredentialObject;
 pub use objects::idempotency::IdempotencyObject;
 pub use objects::inbox::SandboxInbox;
 pub use objects::limiter::RateLimiter;

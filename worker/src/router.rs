@@ -3,7 +3,7 @@
 
 use worker::{Env, Method, Request, Response};
 
-use crate::api::{clients, consents, health, pages, sandbox, webhooks};
+use crate::api::{clients, consents, devices, fido, health, pages, sandbox, webhooks};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::set_header;
@@ -24,6 +24,14 @@ enum Route {
     RetryDelivery,
     SandboxMessages,
     SandboxConsent,
+    SandboxUser,
+    FidoRegisterBegin,
+    FidoRegisterComplete,
+    FidoAuthBegin,
+    FidoAuthComplete,
+    GetDevice,
+    DeleteDevice,
+    UserDevices,
     ApprovalPage,
 }
 
@@ -50,6 +58,30 @@ const ROUTES: &[(Method, &str, Route)] = &[
         "/sandbox/consents/:id/:action",
         Route::SandboxConsent,
     ),
+    (Method::Post, "/sandbox/users", Route::SandboxUser),
+    (
+        Method::Post,
+        "/fido/register/begin",
+        Route::FidoRegisterBegin,
+    ),
+    (
+        Method::Post,
+        "/fido/register/complete",
+        Route::FidoRegisterComplete,
+    ),
+    (
+        Method::Post,
+        "/fido/authenticate/begin",
+        Route::FidoAuthBegin,
+    ),
+    (
+        Method::Post,
+        "/fido/authenticate/complete",
+        Route::FidoAuthComplete,
+    ),
+    (Method::Get, "/devices/:id", Route::GetDevice),
+    (Method::Delete, "/devices/:id", Route::DeleteDevice),
+    (Method::Get, "/users/:id/devices", Route::UserDevices),
     (Method::Get, "/a/:id", Route::ApprovalPage),
 ];
 
@@ -102,6 +134,14 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::RetryDelivery => webhooks::retry(req, app, at(0)).await,
         Route::SandboxMessages => sandbox::messages(req, app).await,
         Route::SandboxConsent => sandbox::decide(req, app, at(0), at(1)).await,
+        Route::SandboxUser => sandbox::create_user(req, app).await,
+        Route::FidoRegisterBegin => fido::register_begin(req, app).await,
+        Route::FidoRegisterComplete => fido::register_complete(req, app).await,
+        Route::FidoAuthBegin => fido::authenticate_begin(req, app).await,
+        Route::FidoAuthComplete => fido::authenticate_complete(req, app).await,
+        Route::GetDevice => devices::get(req, app, at(0)).await,
+        Route::DeleteDevice => devices::delete(req, app, at(0)).await,
+        Route::UserDevices => devices::list_for_user(req, app, at(0)).await,
         Route::ApprovalPage => pages::approval(app).await,
     }
 }

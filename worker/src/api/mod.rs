@@ -3,6 +3,8 @@
 
 pub mod clients;
 pub mod consents;
+pub mod devices;
+pub mod fido;
 pub mod health;
 pub mod pages;
 pub mod sandbox;
