@@ -34,6 +34,12 @@ pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
 }
 
+/// What to pass to `Storage::set_alarm` for an alarm at unix time `at_ms`:
+/// workers-rs reads an `i64` as an offset from now, not as a time.
+pub fn alarm_in(at_ms: i64) -> i64 {
+    at_ms.saturating_sub(now_ms()).max(0)
+}
+
 pub struct App {
     pub env: Env,
     pub config: Config,

@@ -13,7 +13,7 @@ use worker::{
 use super::outbox::OutboxClient;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
+use crate::app::{alarm_in, now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::consent::{Consent, Decision, DeviceRef, UserRef};
 use crate::domain::crypto::{b64url, matches_hash, open};
@@ -220,7 +220,12 @@ impl ConsentObject {
             }
         }
         // The alarm goes first: if the forward below never completes, it retries.
-        if let Err(e) = self.state.storage().set_alarm(now + FORWARD_RETRY_MS).await {
+        if let Err(e) = self
+            .state
+            .storage()
+            .set_alarm(alarm_in(now + FORWARD_RETRY_MS))
+            .await
+        {
             worker::console_error!("consent set_alarm: {e}");
         }
         self.flush().await;
@@ -260,7 +265,7 @@ impl ConsentObject {
             .map(|c| c.expires_at);
         let retry = (self.kv.count(PENDING)? > 0).then_some(now + FORWARD_RETRY_MS);
         match [expiry, retry].into_iter().flatten().min() {
-            Some(at) => storage.set_alarm(at.max(now)).await?,
+            Some(at) => storage.set_alarm(alarm_in(at)).await?,
             None => storage.delete_alarm().await?,
         }
         Ok(())

@@ -18,7 +18,7 @@ use super::credential_index::{CredentialIndexClient, Owner};
 use super::outbox::OutboxClient;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
+use crate::app::{alarm_in, now_ms, OsRandom};
 use crate::domain::consent::{DeviceRef, UserRef};
 use crate::domain::fido::{
     self, authentication_options, registration_options, Ceremony, CeremonyKind, Credential,
@@ -203,7 +203,10 @@ impl CredentialObject {
         self.kv
             .put(&format!("{CEREMONY}{}", ceremony.id), &stored)?;
         if self.state.storage().get_alarm().await?.is_none() {
-            self.state.storage().set_alarm(ceremony.expires_at).await?;
+            self.state
+                .storage()
+                .set_alarm(alarm_in(ceremony.expires_at))
+                .await?;
         }
         Ok(options)
     }
@@ -402,7 +405,12 @@ impl CredentialObject {
 
     async fn after_change(&self, now: i64) {
         // The alarm goes first: if the forward below never completes, it retries.
-        if let Err(e) = self.state.storage().set_alarm(now + FORWARD_RETRY_MS).await {
+        if let Err(e) = self
+            .state
+            .storage()
+            .set_alarm(alarm_in(now + FORWARD_RETRY_MS))
+            .await
+        {
             worker::console_error!("credentials set_alarm: {e}");
         }
         self.flush().await;
@@ -452,7 +460,7 @@ impl CredentialObject {
             .map(|(_, c)| c.expires_at)
             .min();
         match [retry, expiry].into_iter().flatten().min() {
-            Some(at) => storage.set_alarm(at.max(now)).await?,
+            Some(at) => storage.set_alarm(alarm_in(at)).await?,
             None => storage.delete_alarm().await?,
         }
         Ok(())

@@ -13,7 +13,7 @@ use worker::{
 
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
+use crate::app::{alarm_in, now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::open;
 use crate::domain::ids;
@@ -151,7 +151,7 @@ impl WebhookOutbox {
             .put(&format!("id:{}", delivery.id), &delivery_key(&delivery))?;
         self.kv.put(&delivery_key(&delivery), &delivery)?;
         self.prune()?;
-        self.state.storage().set_alarm(now).await?;
+        self.state.storage().set_alarm(alarm_in(now)).await?;
         Ok(())
     }
 
@@ -202,7 +202,7 @@ impl WebhookOutbox {
         d.status = DeliveryStatus::Pending;
         d.next_attempt_at = Some(now);
         self.kv.put(&key, &d)?;
-        self.state.storage().set_alarm(now).await?;
+        self.state.storage().set_alarm(alarm_in(now)).await?;
         Ok(d.view())
     }
 
@@ -272,7 +272,7 @@ impl WebhookOutbox {
             .filter_map(|(_, d)| d.next_attempt_at)
             .min();
         if let Some(at) = next {
-            self.state.storage().set_alarm(at.max(now_ms())).await?;
+            self.state.storage().set_alarm(alarm_in(at)).await?;
         }
         Ok(())
     }
