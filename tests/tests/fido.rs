@@ -568,3 +568,131 @@ async fn bad_inputs_are_precise_400s_never_500s() {
     let r = complete(&api, &p, "/fido/register/complete", &ceremony, &reg).await;
     assert_eq!(r.error(), (400, "malformed_response".into()));
 }
+
+#[tokio::test]
+async fn the_recipients_passkey_approves_a_consent_from_the_phone() {
+    let api = shared();
+    let hooks = Receiver::start(0).await;
+    let p = api
+        .new_partner(json!({"name": "Phone Bank", "webhookUrl": hooks.url}))
+        .await;
+    let mobile = "+2348031230008";
+    let user = sandbox_user(&api, &p, mobile).await;
+    let mut device = SoftAuthenticator::new();
+    let (dev, _) = register(&api, &p, &user, &mut device, Some("Ada's phone")).await;
+    // Someone else's passkey (another mobile) must not approve.
+    let other_user = sandbox_user(&api, &p, "+2348031230009").await;
+    let mut other = SoftAuthenticator::new();
+    register(&api, &p, &other_user, &mut other, None).await;
+
+    let consent = api
+        .consent(
+            &p,
+            json!({"recipient": mobile, "intent": "payment", "message": "Pay 5000 NGN"}),
+        )
+        .await;
+    let id = consent["id"].as_str().unwrap().to_owned();
+    let token = mid_tests::token_of(&consent);
+    let phone_begin = |token: String| {
+        let api = api.clone();
+        let id = id.clone();
+        async move {
+            api.send(
+                "POST",
+                "/fido/authenticate/begin",
+                None,
+                Some(&json!({"consentId": id, "token": token})),
+                &[],
+            )
+            .await
+        }
+    };
+    let phone_complete = |ceremony: String, token: String, response: Value| {
+        let api = api.clone();
+        let id = id.clone();
+        async move {
+            api.send(
+                "POST",
+                "/fido/authenticate/complete",
+                None,
+                Some(&json!({"ceremonyId": ceremony, "consentId": id, "token": token, "response": response})),
+                &[],
+            )
+            .await
+        }
+    };
+
+    // A wrong token sees nothing.
+    let r = phone_begin("x".repeat(32)).await;
+    assert_eq!(r.error(), (404, "not_found".into()));
+
+    // The other person's passkey: refused, consent untouched.
+    let r = phone_begin(token.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    let b = r.json();
+    assert!(b["options"].get("allowCredentials").is_none());
+    assert_eq!(b["options"]["rpId"], "localhost");
+    let response = other.authenticate(&b["options"], ORIGIN).await;
+    let r = phone_complete(
+        b["ceremonyId"].as_str().unwrap().into(),
+        token.clone(),
+        response,
+    )
+    .await;
+    assert_eq!(r.error(), (400, "unknown_credential".into()));
+
+    // A phone ceremony cannot be completed on the partner path, and vice versa.
+    let b = phone_begin(token.clone()).await.json();
+    let response = device.authenticate(&b["options"], ORIGIN).await;
+    let r = complete(
+        &api,
+        &p,
+        "/fido/authenticate/complete",
+        b["ceremonyId"].as_str().unwrap(),
+        &response,
+    )
+    .await;
+    assert_eq!(r.error(), (400, "ceremony_expired".into()));
+
+    // The recipient's passkey approves, exactly once.
+    let b = phone_begin(token.clone()).await.json();
+    let response = device.authenticate(&b["options"], ORIGIN).await;
+    let r = phone_complete(
+        b["ceremonyId"].as_str().unwrap().into(),
+        token.clone(),
+        response,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    let v = r.json();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["userId"], user.as_str());
+    assert_eq!(v["deviceId"], dev["id"]);
+    assert_eq!(v["consent"]["status"], "approved");
+    assert_eq!(v["consent"]["user"]["id"], user.as_str());
+    assert_eq!(v["consent"]["device"]["model"], "Ada's phone");
+    let r = phone_begin(token.clone()).await;
+    assert_eq!(r.error(), (409, "conflict".into()));
+    let r = api.test(&p, "GET", &format!("/consents/{id}"), None).await;
+    assert_eq!(r.json()["status"], "approved");
+    let hook = eventually(20, "consent.approved", || {
+        let h = hooks.of("consent.approved");
+        async move { h.into_iter().next() }
+    })
+    .await;
+    assert_eq!(hook.json()["data"]["device"]["id"], dev["id"]);
+
+    // The token alone still cannot approve.
+    let r = api
+        .send(
+            "POST",
+            "/fido/authenticate/complete",
+            None,
+            Some(
+                &json!({"ceremonyId": "cer_nope", "consentId": id, "token": token, "response": {}}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}

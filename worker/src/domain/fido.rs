@@ -87,6 +87,19 @@ pub struct Ceremony {
     /// base64url credential ids of `allowCredentials`, when sent.
     pub allow_credentials: Option<Vec<String>>,
     pub expires_at: i64,
+    /// Set on the phone path: the consent this sign-in approves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentLink>,
+}
+
+/// The consent a phone-path ceremony approves: any passkey of the person whose
+/// mobile is the recipient (for the ceremony's RP) may answer, whichever
+/// client registered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentLink {
+    pub consent_id: String,
+    pub recipient: String,
 }
 
 /// Where a ceremony is stored, as encoded in its id.
@@ -435,9 +448,9 @@ pub fn verify_authentication_for(
     if ceremony.kind != CeremonyKind::Authentication {
         return Err(WebauthnError::TypeMismatch);
     }
-    if credential.rp_id != ceremony.rp.id
-        || !credential.visible_to(&ceremony.client_id, ceremony.livemode)
-    {
+    let client_ok =
+        ceremony.consent.is_some() || credential.visible_to(&ceremony.client_id, ceremony.livemode);
+    if credential.rp_id != ceremony.rp.id || !client_ok {
         return Err(WebauthnError::UnknownCredential);
     }
     let challenge = ceremony.challenge_bytes()?;
@@ -537,6 +550,7 @@ mod tests {
             }),
             allow_credentials: None,
             expires_at: 1_000,
+            consent: None,
         }
     }
 
@@ -658,6 +672,22 @@ mod tests {
         assert_eq!(
             verify_authentication_for(&r, &resp, &credential(), 0),
             Err(WebauthnError::TypeMismatch)
+        );
+        // The phone path accepts the person's passkey whichever client registered it
+        // (the next check to fail is then the response itself), but never another RP's.
+        let mut phone = c.clone();
+        phone.consent = Some(ConsentLink {
+            consent_id: "cons_x".into(),
+            recipient: "+2348031234567".into(),
+        });
+        assert_ne!(
+            verify_authentication_for(&phone, &resp, &other, 0),
+            Err(WebauthnError::UnknownCredential)
+        );
+        other.rp_id = "elsewhere.example".into();
+        assert_eq!(
+            verify_authentication_for(&phone, &resp, &other, 0),
+            Err(WebauthnError::UnknownCredential)
         );
     }
 

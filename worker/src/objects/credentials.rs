@@ -301,12 +301,20 @@ impl CredentialObject {
             .get(&key)?
             .ok_or(ApiError::Webauthn(WebauthnError::UnknownCredential))?;
         let verified = fido::verify_authentication_for(&ceremony, &response, &cred, now)?;
-        cred.record_use(&verified, now);
-        self.kv.put(&key, &cred)?;
         let user = match self.known_user()? {
             Some(k) => k.user,
             None => return Err(ApiError::Internal("credential without user".into())),
         };
+        // Phone path: only the recipient's own passkey approves.
+        if ceremony
+            .consent
+            .as_ref()
+            .is_some_and(|link| link.recipient != user.mobile)
+        {
+            return Err(WebauthnError::UnknownCredential.into());
+        }
+        cred.record_use(&verified, now);
+        self.kv.put(&key, &cred)?;
         Ok(SignedIn {
             user,
             device: cred.device_ref(),
