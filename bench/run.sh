@@ -19,7 +19,9 @@ if [ "$BENCH_CPU" != none ] && command -v taskset >/dev/null && [ "$(nproc)" -ge
   PIN="taskset -c $BENCH_CPU"; PIN_D="taskset -c $DRIVER_CPU"
 else PIN=""; PIN_D=""; fi
 out="$root/bench/out"; mkdir -p "$out"
-rm -f "$out"/native.jsonl "$out"/swa.jsonl "$out"/http.jsonl
+# Each part replaces its own results (SKIP_* keeps the other part's last figures).
+[ "${SKIP_MICRO:-}" = 1 ] || rm -f "$out"/native.jsonl "$out"/swa.jsonl
+[ "${SKIP_HTTP:-}" = 1 ] || rm -f "$out"/http.jsonl
 
 # The peers' scripts, in a scratch copy with their own pinned node_modules.
 work=${BENCH_WORK:-/tmp/mid-bench-peers}
@@ -32,7 +34,7 @@ cp "$work/http/driver.mjs" "$work/http/mid-driver.mjs"
 patch -s "$work/http/mid-driver.mjs" < "$root/bench/mid-driver.patch"
 quiet() { node "$work/lib/wait-quiet.mjs" >/dev/null; }
 
-node bench/fixtures.mjs "$work" > "$out/fixtures.json"
+[ "${SKIP_MICRO:-}" = 1 ] && [ -f "$out/fixtures.json" ] || node bench/fixtures.mjs "$work" > "$out/fixtures.json"
 
 if [ "${SKIP_MICRO:-}" != 1 ]; then
   echo "== in-process verification: build ==" >&2
