@@ -6,6 +6,7 @@ use worker::Response;
 
 use crate::domain::consent::ConsentError;
 use crate::domain::input::InputError;
+use crate::domain::webauthn::WebauthnError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -36,6 +37,8 @@ pub enum ApiError {
     /// The SMS provider did not take the message (502); the enrollment was
     /// created and stays pending, so its id is given.
     SmsFailed { enrollment_id: Option<String> },
+    /// A WebAuthn ceremony failed (400 with the specific code; 409 `credential_exists`).
+    Webauthn(WebauthnError),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -56,6 +59,8 @@ impl ApiError {
             Self::InvalidCode { .. } => 400,
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
+            Self::Webauthn(WebauthnError::CredentialExists) => 409,
+            Self::Webauthn(_) => 400,
             Self::Internal(_) => 500,
         }
     }
@@ -75,6 +80,7 @@ impl ApiError {
             Self::InvalidCode { .. } => "invalid_code",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::SmsFailed { .. } => "sms_failed",
+            Self::Webauthn(e) => e.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -99,6 +105,7 @@ impl ApiError {
             Self::SmsFailed { .. } => {
                 "The SMS provider did not accept the message. Try again shortly.".into()
             }
+            Self::Webauthn(e) => e.message().into(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -166,7 +173,10 @@ impl ApiError {
             "already_verified" => Self::Conflict(
                 "This enrollment is already verified; its code cannot be used again.",
             ),
-            other => Self::Internal(format!("durable object answered {other}")),
+            other => match WebauthnError::from_code(other) {
+                Some(e) => Self::Webauthn(e),
+                None => Self::Internal(format!("durable object answered {other}")),
+            },
         }
     }
 }
@@ -174,6 +184,12 @@ impl ApiError {
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> Self {
         Self::Input(e)
+    }
+}
+
+impl From<WebauthnError> for ApiError {
+    fn from(e: WebauthnError) -> Self {
+        Self::Webauthn(e)
     }
 }
 

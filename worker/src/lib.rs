@@ -18,6 +18,8 @@ mod store;
 use worker::{event, Context, Env, Request, Response, Result};
 
 pub use objects::consent::ConsentObject;
+pub use objects::credential_index::CredentialIndex;
+pub use objects::credentials::CredentialObject;
 pub use objects::enrollment::EnrollmentObject;
 pub use objects::idempotency::IdempotencyObject;
 pub use objects::inbox::SandboxInbox;

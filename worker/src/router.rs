@@ -3,7 +3,9 @@
 
 use worker::{Env, Method, Request, Response};
 
-use crate::api::{clients, consents, enrollments, health, pages, sandbox, users, webhooks};
+use crate::api::{
+    clients, consents, devices, enrollments, fido, health, pages, sandbox, users, webhooks,
+};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::http::set_header;
@@ -28,6 +30,14 @@ enum Route {
     RetryDelivery,
     SandboxMessages,
     SandboxConsent,
+    SandboxUser,
+    FidoRegisterBegin,
+    FidoRegisterComplete,
+    FidoAuthBegin,
+    FidoAuthComplete,
+    GetDevice,
+    DeleteDevice,
+    UserDevices,
     ApprovalPage,
 }
 
@@ -51,6 +61,14 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Post, "/webhooks/deliveries/:id/retry", Route::RetryDelivery),
     (Method::Get, "/sandbox/messages", Route::SandboxMessages),
     (Method::Post, "/sandbox/consents/:id/:action", Route::SandboxConsent),
+    (Method::Post, "/sandbox/users", Route::SandboxUser),
+    (Method::Post, "/fido/register/begin", Route::FidoRegisterBegin),
+    (Method::Post, "/fido/register/complete", Route::FidoRegisterComplete),
+    (Method::Post, "/fido/authenticate/begin", Route::FidoAuthBegin),
+    (Method::Post, "/fido/authenticate/complete", Route::FidoAuthComplete),
+    (Method::Get, "/devices/:id", Route::GetDevice),
+    (Method::Delete, "/devices/:id", Route::DeleteDevice),
+    (Method::Get, "/users/:id/devices", Route::UserDevices),
     (Method::Get, "/a/:id", Route::ApprovalPage),
 ];
 
@@ -107,6 +125,14 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::RetryDelivery => webhooks::retry(req, app, at(0)).await,
         Route::SandboxMessages => sandbox::messages(req, app).await,
         Route::SandboxConsent => sandbox::decide(req, app, at(0), at(1)).await,
+        Route::SandboxUser => sandbox::create_user(req, app).await,
+        Route::FidoRegisterBegin => fido::register_begin(req, app).await,
+        Route::FidoRegisterComplete => fido::register_complete(req, app).await,
+        Route::FidoAuthBegin => fido::authenticate_begin(req, app).await,
+        Route::FidoAuthComplete => fido::authenticate_complete(req, app).await,
+        Route::GetDevice => devices::get(req, app, at(0)).await,
+        Route::DeleteDevice => devices::delete(req, app, at(0)).await,
+        Route::UserDevices => devices::list_for_user(req, app, at(0)).await,
         Route::ApprovalPage => pages::approval(app).await,
     }
 }

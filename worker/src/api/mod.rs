@@ -3,7 +3,9 @@
 
 pub mod clients;
 pub mod consents;
+pub mod devices;
 pub mod enrollments;
+pub mod fido;
 pub mod health;
 pub mod pages;
 pub mod sandbox;

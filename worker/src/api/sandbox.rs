@@ -8,11 +8,13 @@ use crate::app::App;
 use crate::auth::{self, Partner};
 use crate::domain::consent::{DeviceRef, UserRef};
 use crate::domain::crypto::sha256_hex;
-use crate::domain::input::InputError;
+use crate::domain::ids;
+use crate::domain::input::{InputError, JsonObject};
 use crate::domain::phone;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json, query};
+use crate::http::{body, json, query};
 use crate::objects::consent::Access;
+use crate::objects::credentials::CredentialClient;
 use crate::objects::inbox::InboxClient;
 
 async fn test_partner(req: &Request, app: &App) -> ApiResult<Partner> {
@@ -72,4 +74,28 @@ pub async fn decide(req: Request, app: &App, id: &str, action: &str) -> ApiResul
         _ => return Err(ApiError::NotFound),
     };
     Ok(json(200, &view))
+}
+
+/// `POST /sandbox/users {mobile}` -> 201 `{id, object, mobile, verified, livemode}`.
+///
+/// TEMPORARY helper until enrollments create real users: mints a `user_` id
+/// and records it in the user's credential object, visible to this client
+/// (see `api::fido::user_for`, the one place that checks users).
+pub async fn create_user(mut req: Request, app: &App) -> ApiResult<Response> {
+    let p = test_partner(&req, app).await?;
+    let o = JsonObject::parse(&body(&mut req).await?, &["mobile"])?;
+    let mobile = phone::normalize(o.required_str("mobile")?)
+        .map_err(|_| InputError::InvalidPhone("mobile".into()))?;
+    let user = UserRef {
+        id: app.rng(ids::user_id),
+        mobile,
+        verified: true,
+    };
+    let user = CredentialClient::for_user(&app.env, &user.id)?
+        .add_user(&user, &crate::api::fido::access(&p))
+        .await?;
+    Ok(json(
+        201,
+        &json!({"id": user.id, "object": "user", "mobile": user.mobile, "verified": user.verified, "livemode": false}),
+    ))
 }

@@ -54,6 +54,9 @@ pub enum Access {
     Secret { client_secret: String },
     /// The person's phone, with the approval-link token.
     Token { token: String },
+    /// The person's phone with the approval-link token, after the worker verified
+    /// a passkey of the recipient: the only access that may approve.
+    Verified { token: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,7 +163,9 @@ impl ConsentObject {
                 livemode,
             } => *client_id == c.client_id && *livemode == c.livemode,
             Access::Secret { client_secret } => matches_hash(client_secret, &s.client_secret_hash),
-            Access::Token { token } => matches_hash(token, &s.token_hash),
+            Access::Token { token } | Access::Verified { token } => {
+                matches_hash(token, &s.token_hash)
+            }
         };
         if ok {
             Ok(())

@@ -2,6 +2,8 @@
 //! internal paths live next to the handler that serves them.
 
 pub mod consent;
+pub mod credential_index;
+pub mod credentials;
 pub mod enrollment;
 pub mod idempotency;
 pub mod inbox;
