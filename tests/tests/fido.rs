@@ -696,3 +696,112 @@ async fn the_recipients_passkey_approves_a_consent_from_the_phone() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn an_enrolled_phone_registers_a_passkey_with_its_registration_token() {
+    let api = shared();
+    let bank = api.partner().await;
+    let mobile = mid_tests::mobile();
+    // Enrollment with the code from the sandbox inbox.
+    let enrollment = api.enroll(&bank, &mobile).await;
+    let (_, code) = api.sandbox_sms(&bank, &mobile).await;
+    let path = format!("/enrollments/{}/verify", enrollment["id"].as_str().unwrap());
+    let v = api
+        .test(&bank, "POST", &path, Some(&json!({"code": code})))
+        .await
+        .json();
+    let token = v["registrationToken"].as_str().unwrap().to_owned();
+    let user = v["userId"].as_str().unwrap().to_owned();
+
+    // The phone: no API key, only the token (single use).
+    let phone = |body: Value, path: &'static str| {
+        let api = api.clone();
+        async move { api.send("POST", path, None, Some(&body), &[]).await }
+    };
+    let r = phone(json!({"registrationToken": token}), "/fido/register/begin").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    let b = r.json();
+    assert_eq!(
+        b["options"]["rp"]["id"], "localhost",
+        "the service's RP: hosted pages"
+    );
+    assert_eq!(b["options"]["user"]["name"], mobile.as_str());
+    let mut device = SoftAuthenticator::new();
+    let response = device.register(&b["options"], ORIGIN).await;
+    let again = phone(json!({"registrationToken": token}), "/fido/register/begin").await;
+    assert_eq!(
+        again.error(),
+        (409, "conflict".into()),
+        "the token is single use"
+    );
+    let bogus = phone(
+        json!({"registrationToken": "rt_forged"}),
+        "/fido/register/begin",
+    )
+    .await;
+    assert_eq!(bogus.error(), (401, "unauthorized".into()));
+    let r = phone(
+        json!({"ceremonyId": b["ceremonyId"], "response": response, "deviceName": "Ada's phone"}),
+        "/fido/register/complete",
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    let dev = r.json();
+    assert_eq!(dev["userId"], user.as_str());
+
+    // It is the enrolling client's device.
+    let list = api
+        .test(&bank, "GET", &format!("/users/{user}/devices"), None)
+        .await
+        .json();
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == dev["id"]),
+        "{list}"
+    );
+
+    // A partner-begun ceremony cannot be completed without the API key.
+    let (ceremony, options) =
+        begin(&api, &bank, "/fido/register/begin", json!({"userId": user})).await;
+    let response = SoftAuthenticator::new().register(&options, ORIGIN).await;
+    let r = phone(
+        json!({"ceremonyId": ceremony, "response": response}),
+        "/fido/register/complete",
+    )
+    .await;
+    assert_eq!(r.error(), (401, "unauthorized".into()));
+
+    // Another client does not see the user until the user approves one of its consents.
+    let shop = api.partner().await;
+    let r = api
+        .test(&shop, "GET", &format!("/users/{user}"), None)
+        .await;
+    assert_eq!(r.error(), (404, "not_found".into()));
+    let consent = api
+        .consent(&shop, json!({"recipient": mobile, "intent": "login"}))
+        .await;
+    let (id, ctoken) = (
+        consent["id"].as_str().unwrap().to_owned(),
+        mid_tests::token_of(&consent),
+    );
+    let b = phone(
+        json!({"consentId": id, "token": ctoken}),
+        "/fido/authenticate/begin",
+    )
+    .await
+    .json();
+    let assertion = device.authenticate(&b["options"], ORIGIN).await;
+    let r = phone(
+        json!({"ceremonyId": b["ceremonyId"], "consentId": id, "token": ctoken, "response": assertion}),
+        "/fido/authenticate/complete",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    let r = api
+        .test(&shop, "GET", &format!("/users/{user}"), None)
+        .await;
+    assert_eq!((r.status, r.json()["mobile"].clone()), (200, json!(mobile)));
+}

@@ -11,12 +11,15 @@ use crate::domain::fido::{
 };
 use crate::domain::ids;
 use crate::domain::input::{InputError, JsonObject};
+use crate::domain::user::UserRecord;
 use crate::domain::webauthn::{base64url_encode, AuthenticationResponseJSON, WebauthnError};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{body, json};
+use crate::http::{body, header, json};
 use crate::objects::consent::Access;
 use crate::objects::credential_index::CredentialIndexClient;
 use crate::objects::credentials::{CredentialClient, SignedIn, Visibility};
+use crate::objects::registration_token::consume_registration_token;
+use crate::objects::user::UserClient;
 
 pub fn access(partner: &Partner) -> Visibility {
     Visibility {
@@ -27,15 +30,28 @@ pub fn access(partner: &Partner) -> Visibility {
 
 /// The one place that decides whether `user_id` exists and is visible to the
 /// partner (404 otherwise), and what the user looks like in options and events.
-///
-/// Until the enrollments' user object lands, users come from the sandbox
-/// helper (`POST /sandbox/users`) and are recorded in the credential object.
+/// Users live in their `UserObject` (created by enrollments); the credential
+/// object keeps a copy for options and events.
 pub async fn user_for(app: &App, partner: &Partner, user_id: &str) -> ApiResult<UserRef> {
     if !ids::is_id(user_id, "user_", 16) {
         return Err(ApiError::NotFound);
     }
-    CredentialClient::for_user(&app.env, user_id)?
-        .user(&access(partner))
+    let record = UserClient::new(&app.env, user_id)?.record().await?;
+    if !record.visible_to(&partner.client.id, partner.livemode) {
+        return Err(ApiError::NotFound);
+    }
+    known_user(app, &record, &access(partner)).await
+}
+
+/// Tells the user's credential object who the user is and who may see it.
+async fn known_user(app: &App, record: &UserRecord, access: &Visibility) -> ApiResult<UserRef> {
+    let user = UserRef {
+        id: record.id.clone(),
+        mobile: record.mobile.clone(),
+        verified: record.verified,
+    };
+    CredentialClient::for_user(&app.env, &user.id)?
+        .add_user(&user, access)
         .await
 }
 
@@ -84,6 +100,7 @@ fn mint_ceremony(
         allow_credentials: None,
         expires_at: app.now + CEREMONY_TTL_MS,
         consent: None,
+        phone_registration: false,
     }
 }
 
@@ -111,10 +128,43 @@ fn response_of(o: &JsonObject) -> ApiResult<Value> {
     }
 }
 
-/// `POST /fido/register/begin {userId}`.
+/// Phone path of register `begin`: `{registrationToken}` from a verified
+/// enrollment (single use); the passkey is for the service's RP (hosted
+/// pages) and becomes a device of the enrolling client.
+async fn phone_register_begin(app: &App, o: &JsonObject) -> ApiResult<Response> {
+    if o.has("userId") {
+        return Err(
+            InputError::invalid("userId", "cannot be combined with registrationToken").into(),
+        );
+    }
+    let grant = consume_registration_token(&app.env, o.required_str("registrationToken")?).await?;
+    let access = Visibility {
+        client_id: grant.client_id,
+        livemode: grant.livemode,
+    };
+    let record = UserClient::new(&app.env, &grant.user_id)?.record().await?;
+    let user = known_user(app, &record, &access).await?;
+    let mut ceremony = mint_ceremony(
+        app,
+        &access,
+        service_rp(app),
+        CeremonyKind::Registration,
+        Some(user),
+    );
+    ceremony.phone_registration = true;
+    let options = CredentialClient::for_user(&app.env, &grant.user_id)?
+        .begin(&ceremony)
+        .await?;
+    Ok(begun(&ceremony, options))
+}
+
+/// `POST /fido/register/begin {userId}` (partner) or `{registrationToken}` (phone).
 pub async fn register_begin(mut req: Request, app: &App) -> ApiResult<Response> {
+    let o = JsonObject::parse(&body(&mut req).await?, &["userId", "registrationToken"])?;
+    if o.has("registrationToken") {
+        return phone_register_begin(app, &o).await;
+    }
     let partner = auth::partner(&req, app).await?;
-    let o = JsonObject::parse(&body(&mut req).await?, &["userId"])?;
     let user = user_for(app, &partner, o.required_str("userId")?).await?;
     let ceremony = new_ceremony(app, &partner, CeremonyKind::Registration, Some(user));
     let user_id = ceremony
@@ -129,8 +179,12 @@ pub async fn register_begin(mut req: Request, app: &App) -> ApiResult<Response> 
 }
 
 /// `POST /fido/register/complete {ceremonyId, response, deviceName?}` -> 201 device.
+/// Without an API key, only a ceremony begun with a `registrationToken` completes.
 pub async fn register_complete(mut req: Request, app: &App) -> ApiResult<Response> {
-    let partner = auth::partner(&req, app).await?;
+    let caller = match header(&req, "Authorization") {
+        Some(_) => Some(access(&auth::partner(&req, app).await?)),
+        None => None,
+    };
     let o = JsonObject::parse(
         &body(&mut req).await?,
         &["ceremonyId", "response", "deviceName"],
@@ -143,13 +197,7 @@ pub async fn register_complete(mut req: Request, app: &App) -> ApiResult<Respons
     };
     let device_id = app.rng(ids::device_id);
     let device = CredentialClient::for_user(&app.env, &user_id)?
-        .register(
-            &id,
-            &access(&partner),
-            &response,
-            name.as_deref(),
-            &device_id,
-        )
+        .register(&id, caller.as_ref(), &response, name.as_deref(), &device_id)
         .await?;
     Ok(json(201, &device))
 }
@@ -267,6 +315,7 @@ async fn phone_complete(app: &App, o: &JsonObject) -> ApiResult<Response> {
     }
     let signed_in = complete_own(app, &id, &access, Some(&link), &response).await?;
     let token = o.required_str("token")?.to_owned();
+    let approver = signed_in.user.id.clone();
     let consent = crate::api::consents::consent(app, &link.consent_id)?
         .decide(
             &Access::Verified { token },
@@ -275,11 +324,20 @@ async fn phone_complete(app: &App, o: &JsonObject) -> ApiResult<Response> {
             Some(&signed_in.device),
         )
         .await?;
+    // A partner sees the users who approved its consents. The approval stands
+    // even if this fails, so it is only logged.
+    if let Err(e) = grant_visibility(app, &approver, &access.client_id).await {
+        worker::console_error!("grant user visibility: {e:?}");
+    }
     Ok(json(
         200,
         &json!({"verified": true, "userId": signed_in.user.id, "deviceId": signed_in.device.id,
             "consent": consent}),
     ))
+}
+
+async fn grant_visibility(app: &App, user_id: &str, client_id: &str) -> ApiResult<()> {
+    UserClient::new(&app.env, user_id)?.grant(client_id).await
 }
 
 /// `POST /fido/authenticate/complete {ceremonyId, response}` (+ `consentId, token`

@@ -8,14 +8,14 @@ use crate::app::App;
 use crate::auth::{self, Partner};
 use crate::domain::consent::{DeviceRef, UserRef};
 use crate::domain::crypto::sha256_hex;
-use crate::domain::ids;
 use crate::domain::input::{InputError, JsonObject};
 use crate::domain::phone;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, json, query};
 use crate::objects::consent::Access;
-use crate::objects::credentials::CredentialClient;
 use crate::objects::inbox::InboxClient;
+use crate::objects::mobile::MobileClient;
+use crate::objects::user::UserClient;
 
 async fn test_partner(req: &Request, app: &App) -> ApiResult<Partner> {
     let p = auth::partner(req, app).await?;
@@ -78,24 +78,20 @@ pub async fn decide(req: Request, app: &App, id: &str, action: &str) -> ApiResul
 
 /// `POST /sandbox/users {mobile}` -> 201 `{id, object, mobile, verified, livemode}`.
 ///
-/// TEMPORARY helper until enrollments create real users: mints a `user_` id
-/// and records it in the user's credential object, visible to this client
-/// (see `api::fido::user_for`, the one place that checks users).
+/// A shortcut past the SMS code for test flows: the real user directory
+/// (`MobileObject` -> `UserObject`), as if this client had enrolled `mobile`.
 pub async fn create_user(mut req: Request, app: &App) -> ApiResult<Response> {
     let p = test_partner(&req, app).await?;
     let o = JsonObject::parse(&body(&mut req).await?, &["mobile"])?;
     let mobile = phone::normalize(o.required_str("mobile")?)
         .map_err(|_| InputError::InvalidPhone("mobile".into()))?;
-    let user = UserRef {
-        id: app.rng(ids::user_id),
-        mobile,
-        verified: true,
-    };
-    let user = CredentialClient::for_user(&app.env, &user.id)?
-        .add_user(&user, &crate::api::fido::access(&p))
+    // The same directory as enrollments: one user per mobile (and mode).
+    let user_id = MobileClient::new(&app.env, &mobile, false)?
+        .user_id(true)
+        .await?
+        .ok_or_else(|| ApiError::Internal("mobile object returned no user".into()))?;
+    let user = UserClient::new(&app.env, &user_id)?
+        .ensure(&user_id, &mobile, false, &p.client.id)
         .await?;
-    Ok(json(
-        201,
-        &json!({"id": user.id, "object": "user", "mobile": user.mobile, "verified": user.verified, "livemode": false}),
-    ))
+    Ok(json(201, &user.view()))
 }

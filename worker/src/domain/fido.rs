@@ -87,6 +87,10 @@ pub struct Ceremony {
     /// base64url credential ids of `allowCredentials`, when sent.
     pub allow_credentials: Option<Vec<String>>,
     pub expires_at: i64,
+    /// Begun by the person's phone with an enrollment's `registrationToken`:
+    /// completes without an API key (the ceremony id is the capability).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phone_registration: bool,
     /// Set on the phone path: the consent this sign-in approves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentLink>,
@@ -551,6 +555,7 @@ mod tests {
             allow_credentials: None,
             expires_at: 1_000,
             consent: None,
+            phone_registration: false,
         }
     }
 

@@ -61,7 +61,8 @@ struct KnownUser {
 #[serde(rename_all = "camelCase")]
 struct RegisterArgs {
     ceremony_id: String,
-    access: Visibility,
+    /// `None`: the person's phone, allowed only for a phone-registration ceremony.
+    access: Option<Visibility>,
     response: Value,
     device_name: Option<String>,
     device_id: String,
@@ -103,7 +104,6 @@ impl DurableObject for CredentialObject {
         let (op, body) = rpc::read(req).await?;
         let result = match op.as_str() {
             "add_user" => self.add_user(&body).map(|u| json!(u)),
-            "user" => self.user_for(&body).map(|u| json!(u)),
             "begin" => self.begin(&body).await,
             "take" => self.take(&body).map(|c| json!(c)),
             "register" => self.register(&body).await,
@@ -151,14 +151,6 @@ impl CredentialObject {
         }
         self.kv.put(USER, &known)?;
         Ok(known.user)
-    }
-
-    fn user_for(&self, body: &Value) -> ApiResult<UserRef> {
-        let access: Visibility = rpc::arg(&body["access"])?;
-        match self.known_user()? {
-            Some(k) if k.visible_to.contains(&access) => Ok(k.user),
-            _ => Err(ApiError::NotFound),
-        }
     }
 
     fn credentials(&self) -> ApiResult<Vec<Credential>> {
@@ -227,6 +219,22 @@ impl CredentialObject {
         Ok(ceremony)
     }
 
+    /// Like [`Self::take_ceremony`] for a caller without an API key: only a
+    /// ceremony begun with a registration token qualifies.
+    fn take_phone_registration(&self, id: &str) -> ApiResult<Ceremony> {
+        let key = format!("{CEREMONY}{id}");
+        let ceremony: Ceremony = self
+            .kv
+            .get(&key)?
+            .ok_or(ApiError::Webauthn(WebauthnError::CeremonyExpired))?;
+        if !ceremony.phone_registration {
+            return Err(ApiError::Unauthorized);
+        }
+        self.kv.delete(&key)?;
+        ceremony.check_live(now_ms())?;
+        Ok(ceremony)
+    }
+
     fn take(&self, body: &Value) -> ApiResult<Ceremony> {
         let id = body["ceremonyId"].as_str().unwrap_or_default();
         let access: Visibility = rpc::arg(&body["access"])?;
@@ -235,7 +243,10 @@ impl CredentialObject {
 
     async fn register(&self, body: &Value) -> ApiResult<Value> {
         let args: RegisterArgs = rpc::arg(body)?;
-        let ceremony = self.take_ceremony(&args.ceremony_id, &args.access)?;
+        let ceremony = match &args.access {
+            Some(access) => self.take_ceremony(&args.ceremony_id, access)?,
+            None => self.take_phone_registration(&args.ceremony_id)?,
+        };
         let now = now_ms();
         let response: RegistrationResponseJSON =
             serde_json::from_value(args.response).map_err(malformed)?;
@@ -503,10 +514,6 @@ impl CredentialClient {
         .await
     }
 
-    pub async fn user(&self, access: &Visibility) -> ApiResult<UserRef> {
-        rpc::call(&self.stub, "user", &json!({ "access": access })).await
-    }
-
     pub async fn begin(&self, ceremony: &Ceremony) -> ApiResult<Value> {
         rpc::call(&self.stub, "begin", &json!({ "ceremony": ceremony })).await
     }
@@ -523,7 +530,7 @@ impl CredentialClient {
     pub async fn register(
         &self,
         ceremony_id: &str,
-        access: &Visibility,
+        access: Option<&Visibility>,
         response: &Value,
         device_name: Option<&str>,
         device_id: &str,

@@ -160,8 +160,10 @@ impl EnrollmentObject {
         if rng.failed() {
             return Err(ApiError::Internal("no randomness".into()));
         }
-        let issued = RegistrationTokenRecord::issue(&random, &user_id, now)
+        let mut issued = RegistrationTokenRecord::issue(&random, &user_id, now)
             .map_err(|err| ApiError::Internal(err.to_string()))?;
+        issued.record.client_id = e.client_id.clone();
+        issued.record.livemode = e.livemode;
         RegistrationTokenClient::for_token(&self.env, &issued.token)?
             .store(&issued.record)
             .await?;

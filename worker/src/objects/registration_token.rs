@@ -10,7 +10,9 @@ use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
 use crate::domain::crypto::sha256_hex;
-use crate::domain::otp::{ConsumeError, RegistrationTokenRecord, REGISTRATION_TOKEN_PREFIX};
+use crate::domain::otp::{
+    ConsumeError, ConsumedToken, RegistrationTokenRecord, REGISTRATION_TOKEN_PREFIX,
+};
 use crate::error::{ApiError, ApiResult};
 
 pub const BINDING: &str = "REGISTRATION_TOKENS";
@@ -31,6 +33,10 @@ enum Consumed {
     #[serde(rename_all = "camelCase")]
     Ok {
         user_id: String,
+        #[serde(default)]
+        client_id: String,
+        #[serde(default)]
+        livemode: bool,
     },
     Invalid,
     Used,
@@ -83,6 +89,8 @@ impl RegistrationTokenObject {
         Ok(match result {
             Ok(consumed) => Consumed::Ok {
                 user_id: consumed.user_id,
+                client_id: consumed.client_id,
+                livemode: consumed.livemode,
             },
             Err(ConsumeError::Invalid) => Consumed::Invalid,
             Err(ConsumeError::AlreadyUsed) => Consumed::Used,
@@ -116,8 +124,7 @@ impl RegistrationTokenClient {
 /// returns the id of the user it lets register a passkey. Single use, valid
 /// 15 minutes. Errors: unknown or malformed token -> 401 `unauthorized`;
 /// already used -> 409 `conflict`; expired -> 410 `expired`.
-#[allow(dead_code)] // Called by `POST /fido/register/begin {registrationToken}` (fido issue).
-pub async fn consume_registration_token(env: &Env, token: &str) -> ApiResult<String> {
+pub async fn consume_registration_token(env: &Env, token: &str) -> ApiResult<ConsumedToken> {
     if !plausible(token) {
         return Err(ApiError::Unauthorized);
     }
@@ -132,9 +139,17 @@ fn plausible(token: &str) -> bool {
     token.starts_with(REGISTRATION_TOKEN_PREFIX) && token.len() <= MAX_TOKEN_LEN
 }
 
-fn user_of(outcome: Consumed) -> ApiResult<String> {
+fn user_of(outcome: Consumed) -> ApiResult<ConsumedToken> {
     match outcome {
-        Consumed::Ok { user_id } => Ok(user_id),
+        Consumed::Ok {
+            user_id,
+            client_id,
+            livemode,
+        } => Ok(ConsumedToken {
+            user_id,
+            client_id,
+            livemode,
+        }),
         Consumed::Invalid => Err(ApiError::Unauthorized),
         Consumed::Used => Err(ApiError::Conflict(
             "This registration token has already been used.",
@@ -162,8 +177,15 @@ mod tests {
     fn outcomes_map_to_the_documented_errors() {
         let ok = user_of(Consumed::Ok {
             user_id: "user_0123456789abcdef".into(),
+            client_id: "mid_client_0123456789abcdef".into(),
+            livemode: true,
         });
-        assert_eq!(ok.unwrap(), "user_0123456789abcdef");
+        let ok = ok.unwrap();
+        assert_eq!(ok.user_id, "user_0123456789abcdef");
+        assert_eq!(
+            (ok.client_id.as_str(), ok.livemode),
+            ("mid_client_0123456789abcdef", true)
+        );
         let status = |c| user_of(c).map_err(|e| (e.status(), e.code())).unwrap_err();
         assert_eq!(status(Consumed::Invalid), (401, "unauthorized"));
         assert_eq!(status(Consumed::Used), (409, "conflict"));
@@ -175,6 +197,8 @@ mod tests {
         for c in [
             Consumed::Ok {
                 user_id: "user_a".into(),
+                client_id: String::new(),
+                livemode: false,
             },
             Consumed::Invalid,
             Consumed::Used,

@@ -145,13 +145,11 @@ impl UserClient {
 
     /// Lets `client_id` see the user from now on, e.g. once the user approved
     /// one of its consents.
-    #[allow(dead_code)] // Called by the consent approval path (fido issue).
     pub async fn grant(&self, client_id: &str) -> ApiResult<()> {
         rpc::call(&self.stub, "grant", &json!({ "clientId": client_id })).await
     }
 
     /// The full record, for internal use (e.g. the passkey ceremony's user name).
-    #[allow(dead_code)] // Used by the fido issue.
     pub async fn record(&self) -> ApiResult<UserRecord> {
         rpc::call(&self.stub, "record", &json!({})).await
     }

@@ -74,6 +74,12 @@ pub struct RegistrationTokenRecord {
     /// Unix millis; expired at this instant and after.
     pub expires_at: i64,
     pub used: bool,
+    /// The client whose enrollment issued the token, and its mode: the
+    /// passkey registered with it is that client's device.
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub livemode: bool,
 }
 
 /// A freshly minted token: `token` goes to the client, `record` to storage.
@@ -97,6 +103,8 @@ impl core::fmt::Debug for IssuedRegistrationToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedToken {
     pub user_id: String,
+    pub client_id: String,
+    pub livemode: bool,
 }
 
 fn token_hash(token: &str) -> String {
@@ -122,6 +130,8 @@ impl RegistrationTokenRecord {
             user_id: user_id.to_owned(),
             expires_at: now_ms.saturating_add(REGISTRATION_TOKEN_TTL_MS),
             used: false,
+            client_id: String::new(),
+            livemode: false,
         };
         Ok(IssuedRegistrationToken { token, record })
     }
@@ -144,6 +154,8 @@ impl RegistrationTokenRecord {
         self.used = true;
         Ok(ConsumedToken {
             user_id: self.user_id.clone(),
+            client_id: self.client_id.clone(),
+            livemode: self.livemode,
         })
     }
 }
@@ -203,7 +215,9 @@ mod tests {
         assert_eq!(
             record.consume(T0 + 1, &issued.token),
             Ok(ConsumedToken {
-                user_id: "usr_42".into()
+                user_id: "usr_42".into(),
+                client_id: String::new(),
+                livemode: false,
             })
         );
         assert!(record.used);
