@@ -10,16 +10,15 @@ use worker::{
     durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketPair,
 };
 
-use super::outbox::OutboxClient;
+use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::consent::{Consent, Decision, DeviceRef, UserRef};
 use crate::domain::crypto::{b64url, matches_hash, open};
-use crate::domain::ids;
 use crate::domain::random::Random;
-use crate::domain::webhook::{consent_event_data, consent_event_name, OutgoingEvent};
+use crate::domain::webhook::{consent_event_data, consent_event_name};
 use crate::error::{ApiError, ApiResult};
 
 pub const BINDING: &str = "CONSENTS";
@@ -28,9 +27,6 @@ pub const TOKEN_SEAL: &str = "consent-token";
 const CONSENT: &str = "consent";
 const SECRETS: &str = "secrets";
 const CHALLENGE: &str = "challenge";
-const PENDING: &str = "pending:";
-/// Re-send delay for events the outbox did not take.
-const FORWARD_RETRY_MS: i64 = 5_000;
 const CHALLENGE_TTL_MS: i64 = 300_000;
 
 /// Secrets of one consent: hashes, and the sealed token for QR images.
@@ -109,7 +105,7 @@ impl DurableObject for ConsentObject {
         if let Err(e) = self.settle(now_ms()).await {
             worker::console_error!("consent alarm: {e:?}");
         }
-        self.flush().await;
+        event_queue::flush(&self.env, &self.kv).await;
         if let Err(e) = self.reschedule().await {
             worker::console_error!("consent alarm reschedule: {e:?}");
         }
@@ -198,21 +194,17 @@ impl ConsentObject {
 
     /// Writes the consent and queues its event, synchronously (one transaction).
     fn commit(&self, c: &Consent, now: i64) -> ApiResult<()> {
-        let mut rng = OsRandom::default();
-        let event = OutgoingEvent {
-            id: ids::event_id(&mut rng),
-            event: consent_event_name(c.status).to_owned(),
-            timestamp_ms: now,
-            client_id: c.client_id.clone(),
-            livemode: c.livemode,
-            data: consent_event_data(c),
-        };
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
         self.kv.put(CONSENT, c)?;
-        self.kv
-            .put(&format!("{PENDING}{:016}:{}", now, event.id), &event)
+        event_queue::queue(
+            &self.kv,
+            NewEvent {
+                event: consent_event_name(c.status),
+                client_id: &c.client_id,
+                livemode: c.livemode,
+                data: consent_event_data(c),
+            },
+            now,
+        )
     }
 
     /// Tells live pages, hands events to the outbox, sets the next alarm.
@@ -224,39 +216,9 @@ impl ConsentObject {
                 let _ = ws.close(Some(1000), Some("terminal"));
             }
         }
-        // The alarm goes first: if the forward below never completes, it retries.
-        if let Err(e) = self
-            .state
-            .storage()
-            .set_alarm(super::alarm_at(now + FORWARD_RETRY_MS))
-            .await
-        {
-            worker::console_error!("consent set_alarm: {e}");
-        }
-        self.flush().await;
+        event_queue::forward(&self.state, &self.env, &self.kv, now).await;
         if let Err(e) = self.reschedule().await {
             worker::console_error!("consent reschedule: {e:?}");
-        }
-    }
-
-    /// Forwards queued events to the client's outbox, oldest first.
-    async fn flush(&self) {
-        let pending: Vec<(String, OutgoingEvent)> =
-            self.kv.list(PENDING, 100, false).unwrap_or_default();
-        for (key, event) in pending {
-            let sent = match OutboxClient::new(&self.env, &event.client_id, event.livemode) {
-                Ok(outbox) => outbox.enqueue(&event).await,
-                Err(e) => Err(e),
-            };
-            match sent {
-                Ok(()) => {
-                    let _ = self.kv.delete(&key);
-                }
-                Err(e) => {
-                    worker::console_error!("forward {} failed: {e:?}", event.id);
-                    break;
-                }
-            }
         }
     }
 
@@ -268,7 +230,7 @@ impl ConsentObject {
             .get::<Consent>(CONSENT)?
             .filter(|c| !c.status.is_terminal())
             .map(|c| c.expires_at);
-        let retry = (self.kv.count(PENDING)? > 0).then_some(now + FORWARD_RETRY_MS);
+        let retry = event_queue::retry_at(&self.kv, now)?;
         match [expiry, retry].into_iter().flatten().min() {
             Some(at) => storage.set_alarm(super::alarm_at(at.max(now))).await?,
             None => storage.delete_alarm().await?,

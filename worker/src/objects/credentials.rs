@@ -15,20 +15,19 @@ use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::credential_index::{CredentialIndexClient, Owner};
-use super::outbox::OutboxClient;
+use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
+use crate::app::now_ms;
 use crate::domain::consent::{DeviceRef, UserRef};
 use crate::domain::fido::{
     self, authentication_options, registration_options, Ceremony, CeremonyKind, Credential,
     NewDevice,
 };
-use crate::domain::ids;
 use crate::domain::webauthn::{
     base64url_encode, AuthenticationResponseJSON, RegistrationResponseJSON, WebauthnError,
 };
-use crate::domain::webhook::{OutgoingEvent, DEVICE_DEREGISTERED, DEVICE_REGISTERED};
+use crate::domain::webhook::{DEVICE_DEREGISTERED, DEVICE_REGISTERED};
 use crate::error::{ApiError, ApiResult};
 use crate::store::devices::{DeviceEntry, DeviceStore};
 
@@ -36,9 +35,6 @@ pub const BINDING: &str = "CREDENTIALS";
 const USER: &str = "user";
 const CRED: &str = "cred:";
 const CEREMONY: &str = "cer:";
-const PENDING: &str = "pending:";
-/// Re-send delay for events the outbox did not take.
-const FORWARD_RETRY_MS: i64 = 5_000;
 
 /// Who may see the user: the (client, mode) pairs that created or enrolled it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +116,7 @@ impl DurableObject for CredentialObject {
         if let Err(e) = self.purge_expired(now_ms()) {
             worker::console_error!("credentials purge: {e:?}");
         }
-        self.flush().await;
+        event_queue::flush(&self.env, &self.kv).await;
         if let Err(e) = self.reschedule().await {
             worker::console_error!("credentials reschedule: {e:?}");
         }
@@ -406,56 +402,22 @@ impl CredentialObject {
         user: &UserRef,
         now: i64,
     ) -> ApiResult<()> {
-        let mut rng = OsRandom::default();
-        let event = OutgoingEvent {
-            id: ids::event_id(&mut rng),
-            event: name.to_owned(),
-            timestamp_ms: now,
-            client_id: cred.client_id.clone(),
-            livemode: cred.livemode,
-            data: fido::device_event_data(cred, status, user),
-        };
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
-        self.kv
-            .put(&format!("{PENDING}{:016}:{}", now, event.id), &event)
+        event_queue::queue(
+            &self.kv,
+            NewEvent {
+                event: name,
+                client_id: &cred.client_id,
+                livemode: cred.livemode,
+                data: fido::device_event_data(cred, status, user),
+            },
+            now,
+        )
     }
 
     async fn after_change(&self, now: i64) {
-        // The alarm goes first: if the forward below never completes, it retries.
-        if let Err(e) = self
-            .state
-            .storage()
-            .set_alarm(super::alarm_at(now + FORWARD_RETRY_MS))
-            .await
-        {
-            worker::console_error!("credentials set_alarm: {e}");
-        }
-        self.flush().await;
+        event_queue::forward(&self.state, &self.env, &self.kv, now).await;
         if let Err(e) = self.reschedule().await {
             worker::console_error!("credentials reschedule: {e:?}");
-        }
-    }
-
-    /// Forwards queued events to the client's outbox, oldest first.
-    async fn flush(&self) {
-        let pending: Vec<(String, OutgoingEvent)> =
-            self.kv.list(PENDING, 100, false).unwrap_or_default();
-        for (key, event) in pending {
-            let sent = match OutboxClient::new(&self.env, &event.client_id, event.livemode) {
-                Ok(outbox) => outbox.enqueue(&event).await,
-                Err(e) => Err(e),
-            };
-            match sent {
-                Ok(()) => {
-                    let _ = self.kv.delete(&key);
-                }
-                Err(e) => {
-                    worker::console_error!("forward {} failed: {e:?}", event.id);
-                    break;
-                }
-            }
         }
     }
 
@@ -471,7 +433,7 @@ impl CredentialObject {
     async fn reschedule(&self) -> ApiResult<()> {
         let storage = self.state.storage();
         let now = now_ms();
-        let retry = (self.kv.count(PENDING)? > 0).then_some(now + FORWARD_RETRY_MS);
+        let retry = event_queue::retry_at(&self.kv, now)?;
         let expiry = self
             .kv
             .list::<Ceremony>(CEREMONY, 200, false)?

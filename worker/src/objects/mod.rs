@@ -5,6 +5,7 @@ pub mod consent;
 pub mod credential_index;
 pub mod credentials;
 pub mod enrollment;
+pub mod event_queue;
 pub mod idempotency;
 pub mod inbox;
 pub mod limiter;
