@@ -18,7 +18,9 @@ step "cargo check --target wasm32-unknown-unknown"
 cargo check -p mid-worker -p mid-sdk --target wasm32-unknown-unknown
 
 step "native unit tests (cargo test)"
-cargo test -p mid-worker -p mid-sdk
+results="$root/target/test-results"
+mkdir -p "$results"
+cargo test -p mid-worker -p mid-sdk 2>&1 | tee "$results/unit.txt"
 
 step "build the worker (release)"
 bash scripts/build-worker.sh
@@ -45,4 +47,8 @@ for _ in $(seq 1 300); do
   sleep 0.3
 done
 curl -fsS "$MID_BASE_URL/health" >/dev/null || { echo "worker did not start; log:" >&2; tail -50 "$run/shared.log" >&2; exit 1; }
-cargo test -p mid-tests -- --test-threads 8
+cargo test -p mid-tests -- --test-threads 8 2>&1 | tee "$results/integration.txt"
+
+# One closing line for the whole suite.
+cat "$results/unit.txt" "$results/integration.txt" |
+  awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }'
