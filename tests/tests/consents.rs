@@ -434,7 +434,9 @@ async fn at_most_five_consents_a_minute_per_recipient() {
     let p = api.partner().await;
     let body = json!({"recipient": "+2348099990001", "intent": "login"});
     let mut statuses = Vec::new();
-    for _ in 0..7 {
+    // Fixed one-minute windows: eleven quick requests span at most one
+    // boundary, so at most ten (five per window) can succeed.
+    for _ in 0..11 {
         let r = api.test(&p, "POST", "/consents/auth", Some(&body)).await;
         if r.status == 429 {
             assert_eq!(r.error().1, "rate_limited");
@@ -442,10 +444,12 @@ async fn at_most_five_consents_a_minute_per_recipient() {
         }
         statuses.push(r.status);
     }
-    // A minute boundary may fall inside the loop; at least one request is refused
-    // and never more than five in one window succeed.
     assert!(statuses.contains(&429), "{statuses:?}");
-    assert_eq!(&statuses[..1], &[201], "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 201).count() <= 10,
+        "{statuses:?}"
+    );
+    assert_eq!(&statuses[..5], &[201; 5], "{statuses:?}");
     let other = api
         .test(
             &p,
