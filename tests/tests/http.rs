@@ -176,3 +176,30 @@ async fn free_plan_is_limited_to_60_requests_a_minute() {
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
 }
+
+#[tokio::test]
+async fn a_chunked_body_without_length_is_cut_off_at_64_kib() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let api = shared();
+    let p = api.partner().await;
+    let addr = api.base.trim_start_matches("http://").to_owned();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /consents/auth HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nX-Client-ID: {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        p.test_key, p.id
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    // 80 chunks of 1 KiB: no Content-Length announces the size.
+    let chunk = format!("400\r\n{}\r\n", " ".repeat(1024));
+    for _ in 0..80 {
+        if sock.write_all(chunk.as_bytes()).await.is_err() {
+            break; // the server may answer and close before we finish
+        }
+    }
+    let _ = sock.write_all(b"0\r\n\r\n").await;
+    let mut reply = Vec::new();
+    let _ = sock.read_to_end(&mut reply).await;
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains(r#""code":"payload_too_large""#), "{text}");
+}

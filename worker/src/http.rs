@@ -1,5 +1,6 @@
 //! Small HTTP helpers: bounded JSON bodies, compact JSON responses, query params.
 
+use futures_util::StreamExt;
 use serde_json::Value;
 use worker::{Headers, Request, Response};
 
@@ -37,9 +38,17 @@ pub async fn body(req: &mut Request) -> ApiResult<Vec<u8>> {
             return Err(ApiError::PayloadTooLarge);
         }
     }
-    let data = req.bytes().await.unwrap_or_default();
-    if data.len() > MAX_BODY {
-        return Err(ApiError::PayloadTooLarge);
+    // Read in chunks and stop past the limit: a chunked body without
+    // Content-Length is never buffered beyond 64 KiB.
+    let mut data = Vec::new();
+    if let Ok(mut stream) = req.stream() {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ApiError::Internal(format!("body read: {e}")))?;
+            data.extend_from_slice(&chunk);
+            if data.len() > MAX_BODY {
+                return Err(ApiError::PayloadTooLarge);
+            }
+        }
     }
     if !data.is_empty() {
         let ct = header(req, "Content-Type")
