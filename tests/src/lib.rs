@@ -48,6 +48,14 @@ pub struct Worker {
 impl Worker {
     /// Starts a worker with a fresh persist dir and extra `--var`s.
     pub async fn start(name: &str, vars: &[(&str, &str)]) -> Worker {
+        let w = Self::start_unchecked(name, vars).await;
+        wait_healthy(&w.base).await;
+        w
+    }
+
+    /// Like [`Worker::start`], but only waits until it answers at all (any
+    /// status), for workers configured to refuse service.
+    pub async fn start_unchecked(name: &str, vars: &[(&str, &str)]) -> Worker {
         let persist = repo_root()
             .join("tests/.run")
             .join(format!("{name}-{}", std::process::id()));
@@ -98,7 +106,7 @@ impl Worker {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
-        wait_healthy(&self.base).await;
+        wait_answering(&self.base).await;
     }
 
     /// Kills wrangler and every process under it (workerd included) and waits.
@@ -117,6 +125,7 @@ impl Worker {
     pub async fn restart(&mut self) {
         self.stop();
         self.spawn().await;
+        wait_healthy(&self.base).await;
     }
 
     pub fn api(&self) -> Api {
@@ -156,6 +165,19 @@ fn descendants(root: u32) -> Vec<u32> {
         i += 1;
     }
     out
+}
+
+/// Until the worker answers any HTTP status on `/health`.
+async fn wait_answering(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let http = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("worker at {base} did not answer");
 }
 
 async fn wait_healthy(base: &str) {

@@ -131,12 +131,13 @@ async fn register_then_authenticate_with_a_real_authenticator() {
     let again = complete(&api, &p, "/fido/register/complete", &ceremony, &reg).await;
     assert_eq!(again.error(), (400, "ceremony_expired".into()));
 
-    // The same credential id again, answering a fresh challenge: 409, nothing changed.
+    // The same credential id again, answering a fresh challenge: 400 (DESIGN §3:
+    // WebAuthn failures are 400 with the specific code), nothing changed.
     let (c2, o2) = begin(&api, &p, "/fido/register/begin", json!({"userId": user})).await;
     assert_eq!(o2["excludeCredentials"][0]["id"], reg["id"]);
     let dup = re_answer(&reg, o2["challenge"].as_str().unwrap(), ORIGIN);
     let r = complete(&api, &p, "/fido/register/complete", &c2, &dup).await;
-    assert_eq!(r.error(), (409, "credential_exists".into()));
+    assert_eq!(r.error(), (400, "credential_exists".into()));
 
     // Read models.
     let r = api
@@ -639,7 +640,15 @@ async fn the_recipients_passkey_approves_a_consent_from_the_phone() {
         response,
     )
     .await;
-    assert_eq!(r.error(), (400, "unknown_credential".into()));
+    assert_eq!(r.error(), (403, "forbidden".into()));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("someone else"),
+        "{}",
+        r.json()
+    );
 
     // A phone ceremony cannot be completed on the partner path, and vice versa.
     let b = phone_begin(token.clone()).await.json();
@@ -804,4 +813,169 @@ async fn an_enrolled_phone_registers_a_passkey_with_its_registration_token() {
         .test(&shop, "GET", &format!("/users/{user}"), None)
         .await;
     assert_eq!((r.status, r.json()["mobile"].clone()), (200, json!(mobile)));
+}
+
+/// The phone path in one call: begin with the approval token, answer with
+/// `device`, complete. Returns the complete answer.
+async fn phone_decide(api: &Api, consent: &Value, device: &mut SoftAuthenticator) -> Resp {
+    let id = consent["id"].as_str().unwrap();
+    let token = mid_tests::token_of(consent);
+    let r = api
+        .send(
+            "POST",
+            "/fido/authenticate/begin",
+            None,
+            Some(&json!({"consentId": id, "token": token})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    let b = r.json();
+    let assertion = device.authenticate(&b["options"], ORIGIN).await;
+    api.send(
+        "POST",
+        "/fido/authenticate/complete",
+        None,
+        Some(
+            &json!({"ceremonyId": b["ceremonyId"], "consentId": id, "token": token,
+            "response": assertion}),
+        ),
+        &[],
+    )
+    .await
+}
+
+/// A passkey registered on the phone path with the registration token of a
+/// verified test-mode enrollment of `p`.
+async fn phone_passkey(api: &Api, p: &Partner, mobile: &str) -> (String, SoftAuthenticator) {
+    let enrollment = api.enroll(p, mobile).await;
+    let (_, code) = api.sandbox_sms(p, mobile).await;
+    let path = format!("/enrollments/{}/verify", enrollment["id"].as_str().unwrap());
+    let v = api
+        .test(p, "POST", &path, Some(&json!({ "code": code })))
+        .await
+        .json();
+    let token = v["registrationToken"].as_str().unwrap().to_owned();
+    let b = api
+        .send(
+            "POST",
+            "/fido/register/begin",
+            None,
+            Some(&json!({ "registrationToken": token })),
+            &[],
+        )
+        .await
+        .json();
+    let mut device = SoftAuthenticator::new();
+    let response = device.register(&b["options"], ORIGIN).await;
+    let r = api
+        .send(
+            "POST",
+            "/fido/register/complete",
+            None,
+            Some(&json!({"ceremonyId": b["ceremonyId"], "response": response})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    (v["userId"].as_str().unwrap().to_owned(), device)
+}
+
+#[tokio::test]
+async fn security_a_test_mode_passkey_never_decides_a_live_consent() {
+    let api = shared();
+    let p = api.partner().await;
+    let mobile = mid_tests::mobile();
+    let (_, mut device) = phone_passkey(&api, &p, &mobile).await;
+
+    // A live consent for the same number: the test-mode passkey proves possession
+    // but may not decide it (DESIGN §2: modes never mix).
+    let r = api
+        .live(
+            &p,
+            "POST",
+            "/consents/auth",
+            Some(&json!({"recipient": mobile, "intent": "payment"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    let live = r.json();
+    assert_eq!(live["livemode"], true);
+    let r = phone_decide(&api, &live, &mut device).await;
+    assert_eq!(r.error(), (403, "forbidden".into()));
+    let r = api
+        .live(
+            &p,
+            "GET",
+            &format!("/consents/{}", live["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["status"], "pending", "{}", r.json());
+
+    // The same passkey still decides a test consent for that number.
+    let test = api
+        .consent(&p, json!({"recipient": mobile, "intent": "payment"}))
+        .await;
+    let r = phone_decide(&api, &test, &mut device).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(r.json()["consent"]["status"], "approved");
+}
+
+#[tokio::test]
+async fn security_a_partners_passkey_never_decides_another_partners_consent() {
+    let api = shared();
+    let hooks_b = Receiver::start(0).await;
+    let a = api.partner().await;
+    let b = api
+        .new_partner(json!({"name": "Other Shop", "webhookUrl": hooks_b.url}))
+        .await;
+    let mobile = mid_tests::mobile();
+    // Partner A registers a passkey for the person (partner path, service RP).
+    let user = sandbox_user(&api, &a, &mobile).await;
+    let mut device = SoftAuthenticator::new();
+    register(&api, &a, &user, &mut device, Some("A's passkey")).await;
+
+    // B's consent for the same person: A's passkey may not vouch towards B.
+    let consent_b = api
+        .consent(&b, json!({"recipient": mobile, "intent": "login"}))
+        .await;
+    let id_b = consent_b["id"].as_str().unwrap().to_owned();
+    let r = phone_decide(&api, &consent_b, &mut device).await;
+    assert_eq!(r.error(), (403, "forbidden".into()));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another service"),
+        "{}",
+        r.json()
+    );
+    let r = api
+        .test(&b, "GET", &format!("/consents/{id_b}"), None)
+        .await;
+    assert_eq!(r.json()["status"], "pending", "{}", r.json());
+    assert!(r.json().get("user").is_none(), "{}", r.json());
+    // B learns nothing about the user either.
+    let r = api.test(&b, "GET", &format!("/users/{user}"), None).await;
+    assert_eq!(r.error(), (404, "not_found".into()));
+
+    // The same passkey decides A's own consent for that person.
+    let consent_a = api
+        .consent(&a, json!({"recipient": mobile, "intent": "login"}))
+        .await;
+    let r = phone_decide(&api, &consent_a, &mut device).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+
+    // A passkey the person registered themself (phone path) decides B's consent.
+    let (_, mut own) = phone_passkey(&api, &a, &mobile).await;
+    let r = phone_decide(&api, &consent_b, &mut own).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(r.json()["consent"]["status"], "approved");
+    let hook = eventually(20, "B's consent.approved", || {
+        let h = hooks_b.of("consent.approved");
+        async move { h.into_iter().next() }
+    })
+    .await;
+    assert_eq!(hook.json()["data"]["sessionId"], id_b.as_str());
 }

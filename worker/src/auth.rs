@@ -4,13 +4,14 @@
 use worker::Request;
 
 use crate::app::App;
-use crate::domain::client::{ClientRecord, ClientStatus};
+use crate::domain::client::ClientRecord;
 use crate::domain::crypto::{ct_eq, sha256, sha256_hex};
+use crate::domain::ids;
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
+use crate::objects::client::{Authenticated, ClientObjectClient};
 use crate::objects::limiter::LimiterClient;
 use crate::objects::outbox::OutboxClient;
-use crate::store::clients::ClientStore;
 
 /// An authenticated partner and the mode of its key.
 pub struct Partner {
@@ -29,6 +30,11 @@ fn bearer(req: &Request) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
+/// Wrong operator tokens allowed per source address and minute; past that,
+/// every operator-token attempt from it gets 429 without being checked, so a
+/// right guess cannot be told from a wrong one.
+const OPERATOR_FAILURES_PER_MIN: u32 = 10;
+
 fn is_operator(app: &App, token: &str) -> bool {
     // Hashing first makes the comparison length-independent as well.
     app.config
@@ -37,10 +43,40 @@ fn is_operator(app: &App, token: &str) -> bool {
         .is_some_and(|admin| ct_eq(&sha256(admin.as_bytes()), &sha256(token.as_bytes())))
 }
 
+fn is_api_key(token: &str) -> bool {
+    token.starts_with("mid_sk_live_") || token.starts_with("mid_sk_test_")
+}
+
+/// Checks an operator token, throttling failed guesses per source address.
+async fn operator_token(req: &Request, app: &App, token: &str) -> ApiResult<bool> {
+    let limiter = LimiterClient::new(&app.env);
+    let source = header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into());
+    let subject = format!("operator-failures:{source}");
+    let before = limiter
+        .peek(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
+        .await?;
+    if !before.allowed {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: before.retry_after_secs(app.now),
+        });
+    }
+    if is_operator(app, token) {
+        return Ok(true);
+    }
+    limiter
+        .hit(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
+        .await?;
+    Ok(false)
+}
+
 pub async fn caller(req: &Request, app: &App) -> ApiResult<Caller> {
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-    if is_operator(app, &token) {
-        return Ok(Caller::Operator);
+    if !is_api_key(&token) {
+        return if operator_token(req, app, &token).await? {
+            Ok(Caller::Operator)
+        } else {
+            Err(ApiError::Unauthorized)
+        };
     }
     partner_from_key(req, app, &token)
         .await
@@ -54,7 +90,8 @@ pub async fn partner(req: &Request, app: &App) -> ApiResult<Partner> {
 
 pub async fn operator(req: &Request, app: &App) -> ApiResult<()> {
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-    if is_operator(app, &token) {
+    // A partner key on an operator route is no guess at the operator token.
+    if !is_api_key(&token) && operator_token(req, app, &token).await? {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)
@@ -70,36 +107,19 @@ async fn partner_from_key(req: &Request, app: &App, token: &str) -> ApiResult<Pa
         return Err(ApiError::Unauthorized);
     };
     let claimed = header(req, "X-Client-ID").ok_or(ApiError::Unauthorized)?;
-    let store = ClientStore::new(&app.env)?;
-    let index = store
-        .key(&sha256_hex(token.as_bytes()))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if index.livemode != livemode || !ct_eq(index.client_id.as_bytes(), claimed.as_bytes()) {
+    if !ids::is_id(&claimed, "mid_client_", 16) {
         return Err(ApiError::Unauthorized);
     }
-    let client = store
-        .get(&index.client_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let current = if livemode {
-        &client.key_hashes.live
-    } else {
-        &client.key_hashes.test
-    };
-    // A rotated key keeps its index entry; the client record says which key is current.
-    if !ct_eq(current.as_bytes(), sha256_hex(token.as_bytes()).as_bytes())
-        || client.status != ClientStatus::Active
-    {
-        return Err(ApiError::Unauthorized);
-    }
-    let verdict = LimiterClient::new(&app.env)
-        .hit(
-            &format!("client:{}", client.id),
-            client.plan.requests_per_minute(),
-            60_000,
-        )
-        .await?;
+    // One hop: the client's own object checks the key, the status and the rate
+    // together, from strongly consistent state (never a stale KV copy).
+    let Authenticated { client, verdict } = ClientObjectClient::new(&app.env, &claimed)?
+        .authenticate(sha256_hex(token.as_bytes()), livemode)
+        .await
+        .map_err(|e| match e {
+            // An unknown client id looks like a wrong key.
+            ApiError::NotFound => ApiError::Unauthorized,
+            other => other,
+        })?;
     app.rate.set(Some(verdict));
     if !verdict.allowed {
         return Err(ApiError::RateLimited {

@@ -2,7 +2,12 @@
 
 use worker::Env;
 
-use crate::domain::crypto::{derive_key, sha256};
+use crate::domain::crypto::{derive_key, sealing_master};
+use crate::error::{ApiError, ApiResult};
+
+/// Logged on every request while `SEALING_KEY` is unusable.
+pub const MISSING_SEALING_KEY: &str =
+    "SEALING_KEY is missing or not base64 of at least 32 bytes: set it (wrangler secret put SEALING_KEY, or .dev.vars locally)";
 
 #[derive(Debug, Clone)]
 // RP and SMS settings are read by the WebAuthn and enrollment handlers.
@@ -16,8 +21,9 @@ pub struct Config {
     pub sms_provider: String,
     pub webhook_retry_base_ms: i64,
     pub allow_private_webhook_urls: bool,
-    /// Root of the keys that seal recoverable secrets (`SEALING_KEY`).
-    sealing_master: Vec<u8>,
+    /// Root of the keys that seal recoverable secrets (`SEALING_KEY`); `None`
+    /// when missing or too short, and then nothing is served.
+    sealing_master: Option<[u8; 32]>,
 }
 
 /// A secret or plain var, secrets first; empty counts as unset.
@@ -53,17 +59,21 @@ impl Config {
                 .unwrap_or(5000),
             allow_private_webhook_urls: get("ALLOW_PRIVATE_WEBHOOK_URLS").as_deref()
                 == Some("true"),
-            // Falls back to a key derived from ADMIN_TOKEN so a bare local setup works.
-            sealing_master: get("SEALING_KEY")
-                .or_else(|| get("ADMIN_TOKEN"))
-                .map(|k| sha256(k.as_bytes()).to_vec())
-                .unwrap_or_default(),
+            // Required, never derived from another secret (DESIGN §5).
+            sealing_master: get("SEALING_KEY").as_deref().and_then(sealing_master),
             rp_id,
         }
     }
 
-    /// The key sealing one kind of secret.
-    pub fn sealing_key(&self, purpose: &str) -> [u8; 32] {
-        derive_key(&self.sealing_master, purpose)
+    /// The key sealing one kind of secret; an internal error without `SEALING_KEY`.
+    pub fn sealing_key(&self, purpose: &str) -> ApiResult<[u8; 32]> {
+        self.sealing_master
+            .map(|master| derive_key(&master, purpose))
+            .ok_or_else(|| ApiError::Internal(MISSING_SEALING_KEY.into()))
+    }
+
+    /// Whether `SEALING_KEY` is set and valid; the router refuses to serve otherwise.
+    pub fn has_sealing_key(&self) -> bool {
+        self.sealing_master.is_some()
     }
 }

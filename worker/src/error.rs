@@ -1,27 +1,35 @@
 //! The one place where failures become HTTP: status + `{"error":{code,message,param?}}`.
 //! Internal details are logged, never echoed.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::Response;
 
+use crate::domain::approval::ApprovalRefusal;
 use crate::domain::consent::ConsentError;
 use crate::domain::input::InputError;
 use crate::domain::webauthn::WebauthnError;
 
-#[derive(Debug)]
+/// Also the error half of the Durable Object protocol (`objects::rpc`): an
+/// object's failure crosses to the worker as this enum's serde form, so a
+/// `Forbidden` stays a 403 with its message and nothing is re-parsed from codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail")]
 pub enum ApiError {
     /// Invalid input (400), with the offending param.
     Input(InputError),
     /// Missing, unknown or revoked credentials, or a client-id mismatch (401).
     Unauthorized,
     /// Authenticated but not allowed (403).
-    Forbidden(&'static str),
+    Forbidden(Cow<'static, str>),
     /// Unknown route or a record the caller may not see (404).
     NotFound,
     /// Known path, wrong method (405).
     MethodNotAllowed,
     /// State conflict, e.g. a decided consent (409).
-    Conflict(&'static str),
+    Conflict(Cow<'static, str>),
     /// The consent or ceremony expired (410).
     Expired,
     /// Body over 64 KiB (413).
@@ -29,16 +37,23 @@ pub enum ApiError {
     /// A body that is not `application/json` (415).
     UnsupportedMediaType,
     /// Over a rate limit (429); seconds until retry.
+    #[serde(rename_all = "camelCase")]
     RateLimited { retry_after_secs: i64 },
     /// A wrong (or malformed) enrollment code (400), with the attempts left.
+    #[serde(rename_all = "camelCase")]
     InvalidCode { attempts_remaining: u8 },
     /// The enrollment ran out of attempts and is locked (429).
+    #[serde(rename_all = "camelCase")]
     TooManyAttempts { retry_after_secs: i64 },
     /// The SMS provider did not take the message (502); the enrollment was
     /// created and stays pending, so its id is given.
+    #[serde(rename_all = "camelCase")]
     SmsFailed { enrollment_id: Option<String> },
-    /// A WebAuthn ceremony failed (400 with the specific code; 409 `credential_exists`).
+    /// A WebAuthn ceremony failed (400 with the specific code, `credential_exists` included: DESIGN §3).
     Webauthn(WebauthnError),
+    /// An authenticator that proved possession but may not decide this consent
+    /// (DESIGN §2): 403 `forbidden` with the reason.
+    Approval(ApprovalRefusal),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -48,7 +63,7 @@ impl ApiError {
         match self {
             Self::Input(_) => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::Approval(_) => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict(_) => 409,
@@ -59,7 +74,6 @@ impl ApiError {
             Self::InvalidCode { .. } => 400,
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
-            Self::Webauthn(WebauthnError::CredentialExists) => 409,
             Self::Webauthn(_) => 400,
             Self::Internal(_) => 500,
         }
@@ -69,7 +83,7 @@ impl ApiError {
         match self {
             Self::Input(e) => e.code(),
             Self::Unauthorized => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
+            Self::Forbidden(_) | Self::Approval(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -89,7 +103,7 @@ impl ApiError {
         match self {
             Self::Input(e) => e.message(),
             Self::Unauthorized => "Missing or invalid credentials.".into(),
-            Self::Forbidden(why) | Self::Conflict(why) => (*why).into(),
+            Self::Forbidden(why) | Self::Conflict(why) => why.to_string(),
             Self::NotFound => "No such resource.".into(),
             Self::MethodNotAllowed => "This method is not allowed on this path.".into(),
             Self::Expired => "This has expired.".into(),
@@ -106,6 +120,7 @@ impl ApiError {
                 "The SMS provider did not accept the message. Try again shortly.".into()
             }
             Self::Webauthn(e) => e.message().into(),
+            Self::Approval(r) => r.message().into(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -159,31 +174,29 @@ impl ApiError {
         }
         resp
     }
+}
 
-    /// Maps the stable error codes that Durable Objects answer with.
-    pub fn from_code(code: &str) -> Self {
-        match code {
-            "not_found" => Self::NotFound,
-            "expired" => Self::Expired,
-            "conflict" => Self::Conflict("This consent has already been decided."),
-            "unauthorized" => Self::Unauthorized,
-            "registration_token_used" => {
-                Self::Conflict("This registration token has already been used.")
-            }
-            "already_verified" => Self::Conflict(
-                "This enrollment is already verified; its code cannot be used again.",
-            ),
-            other => match WebauthnError::from_code(other) {
-                Some(e) => Self::Webauthn(e),
-                None => Self::Internal(format!("durable object answered {other}")),
-            },
-        }
+impl ApiError {
+    /// 409 for acting on a consent that is already approved or rejected.
+    pub fn decided() -> Self {
+        Self::Conflict("This consent has already been decided.".into())
+    }
+
+    /// 403 with a fixed explanation.
+    pub fn forbidden(why: &'static str) -> Self {
+        Self::Forbidden(why.into())
     }
 }
 
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> Self {
         Self::Input(e)
+    }
+}
+
+impl From<ApprovalRefusal> for ApiError {
+    fn from(r: ApprovalRefusal) -> Self {
+        Self::Approval(r)
     }
 }
 
@@ -203,9 +216,7 @@ impl From<ConsentError> for ApiError {
     fn from(e: ConsentError) -> Self {
         match e {
             ConsentError::Expired => Self::Expired,
-            ConsentError::AlreadyDecided => {
-                Self::Conflict("This consent has already been decided.")
-            }
+            ConsentError::AlreadyDecided => Self::decided(),
         }
     }
 }

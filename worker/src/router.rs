@@ -16,6 +16,8 @@ enum Route {
     CreateClient,
     GetClient,
     UpdateClient,
+    RotateClientKey,
+    RotateWebhookSecret,
     CreateConsent,
     GetConsent,
     ConsentQr,
@@ -47,6 +49,8 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Post, "/clients", Route::CreateClient),
     (Method::Get, "/clients/:id", Route::GetClient),
     (Method::Put, "/clients/:id", Route::UpdateClient),
+    (Method::Post, "/clients/:id/keys", Route::RotateClientKey),
+    (Method::Post, "/clients/:id/webhook-secret", Route::RotateWebhookSecret),
     (Method::Post, "/consents/auth", Route::CreateConsent),
     (Method::Get, "/consents/qr/:type/:id", Route::ConsentQr),
     (Method::Get, "/consents/:id", Route::GetConsent),
@@ -111,6 +115,8 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::CreateClient => clients::create(req, app).await,
         Route::GetClient => clients::get(req, app, at(0)).await,
         Route::UpdateClient => clients::update(req, app, at(0)).await,
+        Route::RotateClientKey => clients::rotate_key(req, app, at(0)).await,
+        Route::RotateWebhookSecret => clients::rotate_webhook_secret(req, app, at(0)).await,
         Route::CreateConsent => consents::create(req, app).await,
         Route::GetConsent => consents::get(req, app, at(0)).await,
         Route::ConsentQr => consents::qr_image(req, app, at(0), at(1)).await,
@@ -158,7 +164,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
     let app = App::new(env);
     let method = req.method();
     let path = req.path();
-    let mut resp = if method == Method::Options {
+    let mut resp = if !app.config.has_sealing_key() {
+        // DESIGN §5: no fallback secret; every request fails loudly until it is set.
+        ApiError::Internal(crate::config::MISSING_SEALING_KEY.into()).into_response()
+    } else if method == Method::Options {
         preflight()
     } else {
         match resolve(&method, &path) {

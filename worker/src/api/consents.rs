@@ -53,12 +53,12 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
                 } => return replay(app, &key, status, &sealed_body),
                 Begin::Mismatch => {
                     return Err(ApiError::Conflict(
-                        "This Idempotency-Key was used with a different request body.",
+                        "This Idempotency-Key was used with a different request body.".into(),
                     ))
                 }
                 Begin::InFlight => {
                     return Err(ApiError::Conflict(
-                        "A request with this Idempotency-Key is still in progress.",
+                        "A request with this Idempotency-Key is still in progress.".into(),
                     ))
                 }
             }
@@ -69,7 +69,8 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
     match (&idem, result) {
         (Some((client, fingerprint, key)), Ok(view)) => {
             let text = view.to_string();
-            let sealed = app.rng(|r| seal(&replay_key(app, key), text.as_bytes(), r));
+            let replay_key = replay_key(app, key)?;
+            let sealed = app.rng(|r| seal(&replay_key, text.as_bytes(), r));
             client.complete(fingerprint, 201, &sealed).await?;
             Ok(json(201, &view))
         }
@@ -84,15 +85,15 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
 
 /// The stored reply is sealed under a key derived from the Idempotency-Key
 /// itself, so the secrets in it are unreadable at rest without that key.
-fn replay_key(app: &App, idempotency_key: &str) -> [u8; 32] {
-    crate::domain::crypto::derive_key(
-        &app.config.sealing_key(IDEMPOTENT_REPLAY_SEAL),
+fn replay_key(app: &App, idempotency_key: &str) -> ApiResult<[u8; 32]> {
+    Ok(crate::domain::crypto::derive_key(
+        &app.config.sealing_key(IDEMPOTENT_REPLAY_SEAL)?,
         idempotency_key,
-    )
+    ))
 }
 
 fn replay(app: &App, key: &str, status: u16, sealed: &str) -> ApiResult<Response> {
-    let text = open(&replay_key(app, key), sealed)
+    let text = open(&replay_key(app, key)?, sealed)
         .ok_or_else(|| ApiError::Internal("idempotent replay unseal failed".into()))?;
     let mut resp = bytes(status, "application/json", text);
     set_header(&mut resp, "Idempotent-Replayed", "true");
@@ -112,7 +113,7 @@ async fn create_consent(app: &App, partner: &auth::Partner, new: NewConsent) -> 
             retry_after_secs: verdict.retry_after_secs(app.now),
         });
     }
-    let token_key = app.config.sealing_key(TOKEN_SEAL);
+    let token_key = app.config.sealing_key(TOKEN_SEAL)?;
     let (id, token, client_secret, token_sealed) = app.rng(|r| {
         let token = ids::approval_token(r);
         let sealed = seal(&token_key, token.as_bytes(), r);

@@ -91,7 +91,7 @@ async fn start(app: &App, partner: &Partner, mobile: &str) -> ApiResult<Response
             livemode: partner.livemode,
             code: &code,
         },
-        &app.config.sealing_key(OTP_KEY),
+        &app.config.sealing_key(OTP_KEY)?,
         app.now,
     )
     .map_err(|e| ApiError::Internal(e.to_string()))?;

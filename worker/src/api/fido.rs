@@ -121,7 +121,7 @@ fn response_of(o: &JsonObject) -> ApiResult<Value> {
         Some(v @ Value::Object(_)) => Ok(v.clone()),
         Some(_) => Err(InputError::WrongType {
             param: "response".into(),
-            expected: "a JSON object",
+            expected: "a JSON object".into(),
         }
         .into()),
         None => Err(InputError::MissingField("response".into()).into()),
@@ -213,7 +213,7 @@ async fn consent_for(app: &App, o: &JsonObject) -> ApiResult<(Visibility, Consen
     match view["status"].as_str() {
         Some("pending" | "scanned") => {}
         Some("expired") => return Err(ApiError::Expired),
-        _ => return Err(ApiError::Conflict("This consent has already been decided.")),
+        _ => return Err(ApiError::decided()),
     }
     let text = |k: &str| view[k].as_str().map(str::to_owned);
     let (Some(client_id), Some(recipient)) = (text("clientId"), text("recipient")) else {

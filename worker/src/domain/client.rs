@@ -4,11 +4,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::crypto::ct_eq;
 use super::input::{InputError, JsonObject};
 use super::time::rfc3339;
 use super::webhook_url;
 
 pub const NAME_MAX: usize = 100;
+/// Longest overlap of a rotated key or webhook secret (7 days, DESIGN §4).
+pub const ROTATION_OVERLAP_MAX_S: i64 = 604_800;
+/// Default overlap of a rotated key or webhook secret (1 day).
+pub const ROTATION_OVERLAP_DEFAULT_S: i64 = 86_400;
 pub const ORIGINS_MAX: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +74,94 @@ pub struct ClientRecord {
     /// The `whsec_` secret, sealed with the service key: it must be usable to sign.
     pub webhook_secret_sealed: String,
     pub key_hashes: KeyHashes,
+    /// Keys replaced by a rotation that still work until they expire.
+    #[serde(default)]
+    pub previous_keys: PreviousKeys,
+    /// The webhook secret replaced by a rotation: deliveries are signed with it
+    /// too until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_webhook_secret: Option<Retired>,
+}
+
+/// A replaced secret (a key hash or a sealed webhook secret) and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retired {
+    pub value: String,
+    pub expires_at: i64,
+}
+
+impl Retired {
+    fn live_at(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// The previous key of each mode, during a rotation's overlap.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Retired>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<Retired>,
+}
+
+/// Why a partner's API key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// The key is neither the current one of its mode nor a previous one still in its overlap.
+    UnknownKey,
+    /// The key is right but the client is suspended.
+    Suspended,
+}
+
+/// What `POST /clients/:id/keys` and `/webhook-secret` accept: `{mode?, expiresIn?}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// `Some` for API keys (`true` = live), `None` for the webhook secret.
+    pub livemode: Option<bool>,
+    /// Seconds the previous secret keeps working (0 revokes it at once).
+    pub expires_in_s: i64,
+}
+
+impl Rotation {
+    /// `{mode: "live"|"test", expiresIn?}` for keys.
+    pub fn parse_keys(body: &[u8]) -> Result<Self, InputError> {
+        let o = JsonObject::parse(body, &["mode", "expiresIn"])?;
+        let livemode = match o.required_str("mode")? {
+            "live" => true,
+            "test" => false,
+            _ => return Err(InputError::invalid("mode", "must be live or test")),
+        };
+        Ok(Self {
+            livemode: Some(livemode),
+            expires_in_s: expires_in(&o)?,
+        })
+    }
+
+    /// `{expiresIn?}` for the webhook secret.
+    pub fn parse_webhook_secret(body: &[u8]) -> Result<Self, InputError> {
+        let o = JsonObject::parse(body, &["expiresIn"])?;
+        Ok(Self {
+            livemode: None,
+            expires_in_s: expires_in(&o)?,
+        })
+    }
+}
+
+fn expires_in(o: &JsonObject) -> Result<i64, InputError> {
+    match o.value("expiresIn") {
+        None => Ok(ROTATION_OVERLAP_DEFAULT_S),
+        Some(v) => v
+            .as_i64()
+            .filter(|s| (0..=ROTATION_OVERLAP_MAX_S).contains(s))
+            .ok_or_else(|| {
+                InputError::invalid(
+                    "expiresIn",
+                    format!("must be whole seconds from 0 to {ROTATION_OVERLAP_MAX_S}"),
+                )
+            }),
+    }
 }
 
 /// Editable settings, as validated from a request.
@@ -243,6 +336,81 @@ impl ClientRecord {
         Ok(())
     }
 
+    /// Checks a partner's API key (SHA-256 hex) of one mode at `now`: the
+    /// current key, or the previous one during its overlap; then the status.
+    pub fn authenticate(&self, key_hash: &str, livemode: bool, now: i64) -> Result<(), KeyRefusal> {
+        let (current, previous) = if livemode {
+            (&self.key_hashes.live, &self.previous_keys.live)
+        } else {
+            (&self.key_hashes.test, &self.previous_keys.test)
+        };
+        // Both compared every time, in constant time: no timing tells which matched.
+        let is_current = ct_eq(current.as_bytes(), key_hash.as_bytes());
+        let is_previous = previous
+            .as_ref()
+            .is_some_and(|p| ct_eq(p.value.as_bytes(), key_hash.as_bytes()) & p.live_at(now));
+        if !(is_current | is_previous) {
+            return Err(KeyRefusal::UnknownKey);
+        }
+        if self.status != ClientStatus::Active {
+            return Err(KeyRefusal::Suspended);
+        }
+        Ok(())
+    }
+
+    /// Replaces the key of `livemode` by `new_hash`; the old one works until
+    /// the returned time (unix ms; `now` when revoked at once).
+    pub fn rotate_key(
+        &mut self,
+        livemode: bool,
+        new_hash: String,
+        expires_in_s: i64,
+        now: i64,
+    ) -> i64 {
+        let expires_at = now + expires_in_s * 1000;
+        let (current, previous) = if livemode {
+            (&mut self.key_hashes.live, &mut self.previous_keys.live)
+        } else {
+            (&mut self.key_hashes.test, &mut self.previous_keys.test)
+        };
+        let old = std::mem::replace(current, new_hash);
+        *previous = (expires_in_s > 0).then_some(Retired {
+            value: old,
+            expires_at,
+        });
+        expires_at
+    }
+
+    /// Replaces the sealed webhook secret; the old one signs too until the returned time.
+    pub fn rotate_webhook_secret(
+        &mut self,
+        new_sealed: String,
+        expires_in_s: i64,
+        now: i64,
+    ) -> i64 {
+        let expires_at = now + expires_in_s * 1000;
+        let old = std::mem::replace(&mut self.webhook_secret_sealed, new_sealed);
+        self.previous_webhook_secret = (expires_in_s > 0).then_some(Retired {
+            value: old,
+            expires_at,
+        });
+        expires_at
+    }
+
+    /// The sealed secrets deliveries are signed with at `now`: the current one
+    /// first, then the previous one during its overlap.
+    pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
+        let mut out = vec![self.webhook_secret_sealed.as_str()];
+        if let Some(p) = self
+            .previous_webhook_secret
+            .as_ref()
+            .filter(|p| p.live_at(now))
+        {
+            out.push(&p.value);
+        }
+        out
+    }
+
     /// The client without secrets (`GET`/`PUT` answers).
     pub fn view(&self) -> Value {
         json!({
@@ -323,6 +491,8 @@ mod tests {
                 live: "l".into(),
                 test: "t".into(),
             },
+            previous_keys: PreviousKeys::default(),
+            previous_webhook_secret: None,
         }
     }
 
@@ -399,5 +569,104 @@ mod tests {
     fn view_has_no_secrets() {
         let v = record().view().to_string();
         assert!(!v.contains("sealed") && !v.contains("keyHashes"));
+    }
+
+    #[test]
+    fn keys_authenticate_by_mode_and_suspension_refuses_the_right_key() {
+        let mut r = record();
+        r.key_hashes = KeyHashes {
+            live: "L".repeat(64),
+            test: "T".repeat(64),
+        };
+        assert_eq!(r.authenticate(&"L".repeat(64), true, 0), Ok(()));
+        assert_eq!(r.authenticate(&"T".repeat(64), false, 0), Ok(()));
+        // A key of the other mode is unknown in this one.
+        assert_eq!(
+            r.authenticate(&"T".repeat(64), true, 0),
+            Err(KeyRefusal::UnknownKey)
+        );
+        r.status = ClientStatus::Suspended;
+        assert_eq!(
+            r.authenticate(&"L".repeat(64), true, 0),
+            Err(KeyRefusal::Suspended)
+        );
+        // A wrong key stays 401 whatever the status: suspension is not an oracle.
+        assert_eq!(
+            r.authenticate(&"x".repeat(64), true, 0),
+            Err(KeyRefusal::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn a_rotated_key_overlaps_then_expires_and_zero_revokes_at_once() {
+        let mut r = record();
+        r.key_hashes.test = "old".into();
+        let until = r.rotate_key(false, "new".into(), 60, 1_000);
+        assert_eq!(until, 61_000);
+        assert_eq!(r.authenticate("new", false, 1_000), Ok(()));
+        assert_eq!(r.authenticate("old", false, 60_999), Ok(()));
+        assert_eq!(
+            r.authenticate("old", false, 61_000),
+            Err(KeyRefusal::UnknownKey)
+        );
+        // Rotating again replaces the overlap: only one previous key per mode.
+        r.rotate_key(false, "newer".into(), 0, 2_000);
+        assert_eq!(
+            r.authenticate("new", false, 2_000),
+            Err(KeyRefusal::UnknownKey)
+        );
+        assert_eq!(
+            r.authenticate("old", false, 2_000),
+            Err(KeyRefusal::UnknownKey)
+        );
+        assert_eq!(r.authenticate("newer", false, 2_000), Ok(()));
+        assert_eq!(r.previous_keys.test, None);
+    }
+
+    #[test]
+    fn a_rotated_webhook_secret_signs_beside_the_new_one_during_the_overlap() {
+        let mut r = record();
+        r.webhook_secret_sealed = "s1".into();
+        assert_eq!(r.signing_secrets(0), ["s1"]);
+        r.rotate_webhook_secret("s2".into(), 10, 0);
+        assert_eq!(r.signing_secrets(9_999), ["s2", "s1"]);
+        assert_eq!(r.signing_secrets(10_000), ["s2"]);
+    }
+
+    #[test]
+    fn rotation_bodies_are_strict() {
+        assert_eq!(
+            Rotation::parse_keys(br#"{"mode":"live"}"#).unwrap(),
+            Rotation {
+                livemode: Some(true),
+                expires_in_s: ROTATION_OVERLAP_DEFAULT_S
+            }
+        );
+        assert_eq!(
+            Rotation::parse_keys(br#"{"mode":"test","expiresIn":0}"#)
+                .unwrap()
+                .expires_in_s,
+            0
+        );
+        for bad in [
+            &br#"{}"#[..],
+            br#"{"mode":"prod"}"#,
+            br#"{"mode":"live","expiresIn":604801}"#,
+            br#"{"mode":"live","expiresIn":-1}"#,
+            br#"{"mode":"live","expiresIn":1.5}"#,
+            br#"{"mode":"live","extra":1}"#,
+            b"",
+        ] {
+            assert!(
+                Rotation::parse_keys(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            Rotation::parse_webhook_secret(b"{}").unwrap().expires_in_s,
+            ROTATION_OVERLAP_DEFAULT_S
+        );
+        assert!(Rotation::parse_webhook_secret(br#"{"mode":"live"}"#).is_err());
     }
 }

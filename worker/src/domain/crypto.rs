@@ -1,7 +1,7 @@
 //! Hashing, MACs, constant-time comparison and sealing of the few secrets
 //! that must be recoverable (approval-link tokens, idempotent replays).
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -70,6 +70,21 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
     STANDARD.decode(text).ok()
 }
 
+/// Shortest accepted `SEALING_KEY`, in decoded bytes (DESIGN §5).
+pub const SEALING_KEY_MIN_BYTES: usize = 32;
+
+/// The sealing master key from `SEALING_KEY`: base64 (standard or URL-safe,
+/// padded or not) of at least 32 bytes, else `None` (the worker then refuses
+/// to serve: there is no fallback secret). The master is SHA-256 of the text,
+/// so keys already in use keep opening what they sealed.
+pub fn sealing_master(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    let decoded = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())?;
+    (decoded.len() >= SEALING_KEY_MIN_BYTES).then(|| sha256(text.as_bytes()))
+}
+
 /// Derives a purpose-bound 256-bit key from the service's sealing secret.
 pub fn derive_key(master: &[u8], purpose: &str) -> [u8; 32] {
     hmac_sha256(master, purpose.as_bytes())
@@ -103,6 +118,22 @@ pub fn open(key: &[u8; 32], sealed: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::domain::random::SeqRandom;
+
+    #[test]
+    fn sealing_keys_must_be_base64_of_32_bytes_or_more() {
+        let good = b64url(&[7u8; 32]);
+        assert_eq!(sealing_master(&good), Some(sha256(good.as_bytes())));
+        assert!(sealing_master(&b64(&[7u8; 48])).is_some());
+        for bad in [
+            "",
+            "   ",
+            "change-me-local-sealing-key",
+            &b64url(&[7u8; 31]),
+            "not base64 at all!!",
+        ] {
+            assert_eq!(sealing_master(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn hmac_matches_an_independent_implementation() {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::approval::{Authenticator, ConsentParty, Enrolment};
 use super::client::ClientRecord;
 use super::consent::{DeviceRef, UserRef};
 use super::ids;
@@ -163,6 +164,16 @@ impl Ceremony {
         }
     }
 
+    /// On the phone path, the consent this ceremony decides (its client and mode
+    /// are the ceremony's).
+    pub fn consent_party(&self) -> Option<ConsentParty<'_>> {
+        self.consent.as_ref().map(|link| ConsentParty {
+            client_id: &self.client_id,
+            livemode: self.livemode,
+            recipient: &link.recipient,
+        })
+    }
+
     fn challenge_bytes(&self) -> Result<Vec<u8>, WebauthnError> {
         base64url_decode(&self.challenge).ok_or(WebauthnError::MalformedResponse)
     }
@@ -269,6 +280,10 @@ pub struct Credential {
     pub attestation_format: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Phone-registered passkeys decide any partner's consents; partner ones only
+    /// that partner's (DESIGN §2, `domain::approval`).
+    #[serde(default)]
+    pub enrolment: Enrolment,
 }
 
 /// Well-known authenticator models by AAGUID (the public passkey AAGUID lists).
@@ -358,6 +373,21 @@ impl Credential {
             attestation_format: reg.attestation_format.clone(),
             created_at: d.now,
             last_used_at: None,
+            enrolment: if ceremony.phone_registration {
+                Enrolment::Phone
+            } else {
+                Enrolment::Partner
+            },
+        }
+    }
+
+    /// This passkey as the approval rule sees it; `mobile` is its user's.
+    pub fn authenticator<'a>(&'a self, mobile: &'a str) -> Authenticator<'a> {
+        Authenticator {
+            client_id: &self.client_id,
+            livemode: self.livemode,
+            enrolment: self.enrolment,
+            mobile,
         }
     }
 
@@ -579,6 +609,7 @@ mod tests {
             attestation_format: "none".into(),
             created_at: 0,
             last_used_at: None,
+            enrolment: Enrolment::Partner,
         }
     }
 

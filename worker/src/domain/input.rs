@@ -1,10 +1,13 @@
 //! Strict request-body parsing: JSON objects only, unknown members rejected
 //! (no mass assignment), every failure naming the offending `param`.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Why a request body or parameter was refused (all map to HTTP 400).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputError {
     /// The body is not valid JSON.
     InvalidJson,
@@ -17,7 +20,7 @@ pub enum InputError {
     /// A member has the wrong JSON type.
     WrongType {
         param: String,
-        expected: &'static str,
+        expected: Cow<'static, str>,
     },
     /// A member has the right type but an unacceptable value.
     InvalidValue { param: String, reason: String },
@@ -71,13 +74,13 @@ pub struct JsonObject {
 }
 
 impl JsonObject {
-    /// Parses `body`; an empty body counts as `{}`.
+    /// Parses `body`. An empty (or whitespace-only) body is not a JSON object:
+    /// a caller that means "no members" sends `{}`.
     pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, InputError> {
-        let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_slice(body).map_err(|_| InputError::InvalidJson)?
-        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(InputError::NotAnObject);
+        }
+        let value: Value = serde_json::from_slice(body).map_err(|_| InputError::InvalidJson)?;
         let Value::Object(map) = value else {
             return Err(InputError::NotAnObject);
         };
@@ -155,7 +158,7 @@ impl JsonObject {
 fn wrong(key: &str, expected: &'static str) -> InputError {
     InputError::WrongType {
         param: key.into(),
-        expected,
+        expected: expected.into(),
     }
 }
 
@@ -176,7 +179,14 @@ mod tests {
             JsonObject::parse(b"{", &[]).unwrap_err(),
             InputError::InvalidJson
         );
-        assert!(JsonObject::parse(b"  ", &[]).is_ok());
+        // An empty body is not `{}` (issue 8 item 18).
+        for empty in [&b""[..], b"  ", b"\n\t"] {
+            assert_eq!(
+                JsonObject::parse(empty, &[]).unwrap_err(),
+                InputError::NotAnObject
+            );
+        }
+        assert!(JsonObject::parse(b" {} ", &[]).is_ok());
     }
 
     #[test]

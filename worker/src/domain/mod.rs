@@ -2,6 +2,7 @@
 //! milliseconds) and randomness ([`random::Random`]) are parameters, so every
 //! rule here is tested natively with plain `cargo test`.
 
+pub mod approval;
 pub mod client;
 pub mod consent;
 pub mod crypto;

@@ -50,6 +50,19 @@ impl Window {
     }
 }
 
+impl Window {
+    /// The verdict a hit at `now` would get, without counting one: for limits
+    /// that count only failures (operator-token guesses), checked before the attempt.
+    pub fn peek(&self, now: i64, limit: u32, window_ms: i64) -> Verdict {
+        let mut copy = *self;
+        let mut v = copy.hit(now, limit, window_ms);
+        if v.allowed {
+            v.remaining = v.remaining.saturating_add(1).min(limit);
+        }
+        v
+    }
+}
+
 /// A sliding log for small limits that must hold over any interval ("at most
 /// 3 OTP sends per mobile in any 10 minutes"), which a fixed window cannot
 /// promise at its edges.
@@ -113,6 +126,21 @@ mod tests {
         assert_eq!(refused.reset_ms, 60_000 * 1001);
         assert_eq!(refused.retry_after_secs(t + 10), 60);
         assert!(w.hit(60_000 * 1001, 3, 60_000).allowed, "new window");
+    }
+
+    #[test]
+    fn peek_tells_without_counting() {
+        let mut w = Window::default();
+        let t = 60_000 * 7;
+        assert!(w.peek(t, 2, 60_000).allowed);
+        assert_eq!(w.peek(t, 2, 60_000).remaining, 2);
+        w.hit(t, 2, 60_000);
+        w.hit(t + 1, 2, 60_000);
+        let v = w.peek(t + 2, 2, 60_000);
+        assert!(!v.allowed);
+        assert_eq!(v.reset_ms, t + 60_000);
+        assert_eq!(w.count, 2, "peeking counted nothing");
+        assert!(w.peek(t + 60_000, 2, 60_000).allowed, "next window");
     }
 
     #[test]

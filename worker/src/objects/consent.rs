@@ -242,7 +242,7 @@ impl ConsentObject {
         let c: Consent = rpc::arg(&body["consent"])?;
         let secrets: Secrets = rpc::arg(&body["secrets"])?;
         if self.kv.get::<Consent>(CONSENT)?.is_some() {
-            return Err(ApiError::Conflict("consent exists"));
+            return Err(ApiError::Conflict("consent exists".into()));
         }
         self.kv.put(SECRETS, &secrets)?;
         let now = c.created_at;
@@ -262,7 +262,7 @@ impl ConsentObject {
         if c.status_at(now_ms()).is_terminal() {
             return Err(ApiError::Expired);
         }
-        let key = Config::from_env(&self.env).sealing_key(TOKEN_SEAL);
+        let key = Config::from_env(&self.env).sealing_key(TOKEN_SEAL)?;
         let token = open(&key, &self.secrets()?.token_sealed)
             .and_then(|t| String::from_utf8(t).ok())
             .ok_or_else(|| ApiError::Internal("token unseal failed".into()))?;
@@ -315,7 +315,7 @@ impl ConsentObject {
             && decision == Decision::Approve
         {
             // The link token alone never approves: that takes the recipient's passkey or device key.
-            return Err(ApiError::Forbidden(
+            return Err(ApiError::forbidden(
                 "Approval requires the recipient's passkey.",
             ));
         }
@@ -332,9 +332,7 @@ impl ConsentObject {
         let now = now_ms();
         match c.status_at(now) {
             crate::domain::consent::Status::Expired => return Err(ApiError::Expired),
-            s if s.is_terminal() => {
-                return Err(ApiError::Conflict("This consent has already been decided."))
-            }
+            s if s.is_terminal() => return Err(ApiError::decided()),
             _ => {}
         }
         c.expires_at = now;

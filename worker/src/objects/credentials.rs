@@ -19,6 +19,7 @@ use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
+use crate::domain::approval;
 use crate::domain::consent::{DeviceRef, UserRef};
 use crate::domain::fido::{
     self, authentication_options, registration_options, Ceremony, CeremonyKind, Credential,
@@ -312,13 +313,9 @@ impl CredentialObject {
             Some(k) => k.user,
             None => return Err(ApiError::Internal("credential without user".into())),
         };
-        // Phone path: only the recipient's own passkey approves.
-        if ceremony
-            .consent
-            .as_ref()
-            .is_some_and(|link| link.recipient != user.mobile)
-        {
-            return Err(WebauthnError::UnknownCredential.into());
+        // Phone path: DESIGN §2 decides whether this passkey may decide the consent.
+        if let Some(party) = ceremony.consent_party() {
+            approval::may_decide(&cred.authenticator(&user.mobile), &party)?;
         }
         cred.record_use(&verified, now);
         self.kv.put(&key, &cred)?;

@@ -116,7 +116,7 @@ impl EnrollmentObject {
 
     async fn verify(&self, body: &Value) -> ApiResult<Guess> {
         let args: VerifyArgs = rpc::arg(body)?;
-        let key = Config::from_env(&self.env).sealing_key(OTP_KEY);
+        let key = Config::from_env(&self.env).sealing_key(OTP_KEY)?;
         let now = now_ms();
         // Load, check, count and store: synchronous, so guesses are serialised.
         let mut e = self.load_for(&args.owner)?;
@@ -193,7 +193,9 @@ fn refusal_error(code: &str, attempts_remaining: u8, expires_at: i64, now: i64) 
             retry_after_secs: ((expires_at - now).max(0) + 999) / 1000,
         },
         "expired" => ApiError::Expired,
-        "already_verified" => ApiError::from_code("already_verified"),
+        "already_verified" => ApiError::Conflict(
+            "This enrollment is already verified; its code cannot be used again.".into(),
+        ),
         other => ApiError::Internal(format!("unknown verify refusal {other}")),
     }
 }

@@ -38,6 +38,7 @@ impl DurableObject for RateLimiter {
         match op.as_str() {
             "slide" => rpc::answer(self.slide(&body)),
             "refund" => rpc::answer(self.refund(&body)),
+            "peek" => rpc::answer(self.peek(&body)),
             _ => rpc::answer(self.hit(&body)),
         }
     }
@@ -51,6 +52,15 @@ impl RateLimiter {
         let verdict = window.hit(now_ms(), hit.limit, hit.window_ms);
         self.kv.put(&key, &window)?;
         Ok(verdict)
+    }
+
+    fn peek(&self, body: &Value) -> ApiResult<Verdict> {
+        let hit: Hit = rpc::arg(body)?;
+        let window: Window = self
+            .kv
+            .get(&format!("w:{}", hit.window_ms))?
+            .unwrap_or_default();
+        Ok(window.peek(now_ms(), hit.limit, hit.window_ms))
     }
 
     fn slide(&self, body: &Value) -> ApiResult<Verdict> {
@@ -86,6 +96,17 @@ impl<'a> LimiterClient<'a> {
         rpc::call(
             &stub,
             "hit",
+            &serde_json::json!({"limit": limit, "windowMs": window_ms}),
+        )
+        .await
+    }
+
+    /// What [`Self::hit`] would answer now, without counting.
+    pub async fn peek(&self, subject: &str, limit: u32, window_ms: i64) -> ApiResult<Verdict> {
+        let stub = rpc::stub(self.env, BINDING, subject)?;
+        rpc::call(
+            &stub,
+            "peek",
             &serde_json::json!({"limit": limit, "windowMs": window_ms}),
         )
         .await

@@ -1,6 +1,7 @@
 //! Durable Objects, one class per file, each with a typed client so the
 //! internal paths live next to the handler that serves them.
 
+pub mod client;
 pub mod consent;
 pub mod credential_index;
 pub mod credentials;

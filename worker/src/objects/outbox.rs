@@ -157,7 +157,7 @@ impl WebhookOutbox {
     }
 
     fn signing_key(&self, sealed: &str) -> ApiResult<Vec<u8>> {
-        let seal_key = Config::from_env(&self.env).sealing_key(WEBHOOK_SECRET_SEAL);
+        let seal_key = Config::from_env(&self.env).sealing_key(WEBHOOK_SECRET_SEAL)?;
         open(&seal_key, sealed)
             .and_then(|s| String::from_utf8(s).ok())
             .and_then(|s| secret_key(&s))

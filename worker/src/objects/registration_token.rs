@@ -152,7 +152,7 @@ fn user_of(outcome: Consumed) -> ApiResult<ConsumedToken> {
         }),
         Consumed::Invalid => Err(ApiError::Unauthorized),
         Consumed::Used => Err(ApiError::Conflict(
-            "This registration token has already been used.",
+            "This registration token has already been used.".into(),
         )),
         Consumed::Expired => Err(ApiError::Expired),
     }

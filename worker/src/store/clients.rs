@@ -49,14 +49,6 @@ impl ClientStore {
             .map_err(kv_err)
     }
 
-    pub async fn key(&self, key_hash: &str) -> ApiResult<Option<KeyIndex>> {
-        self.kv
-            .get(&format!("apikey:{key_hash}"))
-            .json()
-            .await
-            .map_err(kv_err)
-    }
-
     pub async fn put_key(&self, key_hash: &str, index: &KeyIndex) -> ApiResult<()> {
         self.kv
             .put(&format!("apikey:{key_hash}"), index)

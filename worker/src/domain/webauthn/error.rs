@@ -24,7 +24,7 @@
 use std::fmt;
 
 /// Why a registration or authentication response was rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WebauthnError {
     /// `clientDataJSON.type` is not the one of this ceremony.
     TypeMismatch,
@@ -114,28 +114,6 @@ impl WebauthnError {
         }
     }
 
-    /// The representative variant of an API code (the inverse of [`Self::code`] up to
-    /// the fine variants), for codes that crossed a process boundary.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Some(match code {
-            "challenge_mismatch" => Self::ChallengeMismatch,
-            "origin_mismatch" => Self::OriginMismatch,
-            "rp_id_mismatch" => Self::RpIdMismatch,
-            "user_not_present" => Self::UserNotPresent,
-            "user_not_verified" => Self::UserNotVerified,
-            "bad_signature" => Self::BadSignature,
-            "counter_regression" => Self::CounterRegression,
-            "unknown_credential" => Self::UnknownCredential,
-            "credential_exists" => Self::CredentialExists,
-            "unsupported_algorithm" => Self::UnsupportedAlgorithm,
-            "unsupported_attestation" => Self::UnsupportedAttestation,
-            "invalid_attestation" => Self::InvalidAttestation,
-            "ceremony_expired" => Self::CeremonyExpired,
-            "malformed_response" => Self::MalformedResponse,
-            _ => return None,
-        })
-    }
-
     /// Short human-friendly explanation.
     pub fn message(&self) -> &'static str {
         match self {
@@ -183,32 +161,3 @@ impl fmt::Display for WebauthnError {
 }
 
 impl std::error::Error for WebauthnError {}
-
-#[cfg(test)]
-mod code_tests {
-    use super::WebauthnError;
-
-    #[test]
-    fn codes_round_trip_through_from_code() {
-        for e in [
-            WebauthnError::ChallengeMismatch,
-            WebauthnError::TopOriginMismatch,
-            WebauthnError::RpIdMismatch,
-            WebauthnError::UserNotPresent,
-            WebauthnError::UserNotVerified,
-            WebauthnError::BadSignature,
-            WebauthnError::CounterRegression,
-            WebauthnError::UserHandleMismatch,
-            WebauthnError::CredentialExists,
-            WebauthnError::UnsupportedAlgorithm,
-            WebauthnError::UnsupportedAttestation,
-            WebauthnError::UntrustedAttestation,
-            WebauthnError::CeremonyExpired,
-            WebauthnError::TrailingBytes,
-        ] {
-            let back = WebauthnError::from_code(e.code()).unwrap();
-            assert_eq!(back.code(), e.code());
-        }
-        assert_eq!(WebauthnError::from_code("not_found"), None);
-    }
-}

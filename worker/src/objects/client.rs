@@ -1,0 +1,293 @@
+//! `ClientObject`: one object per partner (named by its client id), the
+//! authority on everything that decides whether a partner's request may run:
+//! status, plan, API-key hashes (with a rotated key's overlap), webhook URL
+//! and sealed secrets, and the per-client rate counter.
+//!
+//! A partner request reaches it in one hop from `X-Client-ID`: key check,
+//! status and rate limit are one synchronous step here. Every change is a
+//! read-modify-write with no `.await` inside, so an operator's suspension and a
+//! partner's concurrent rename cannot undo each other. KV `CLIENTS` stays the
+//! directory, written through from here after each change.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+use super::rpc;
+use super::sql_kv::SqlKv;
+use crate::app::now_ms;
+use crate::domain::client::{ClientRecord, KeyRefusal, Settings};
+use crate::domain::rate_limit::{Verdict, Window};
+use crate::error::{ApiError, ApiResult};
+use crate::store::clients::{ClientStore, KeyIndex};
+
+pub const BINDING: &str = "CLIENT_OBJECTS";
+const RECORD: &str = "client";
+const RATE: &str = "rate";
+const RATE_WINDOW_MS: i64 = 60_000;
+
+/// The calls a `ClientObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum ClientCall {
+    /// Stores a new client (409 if the id exists).
+    Create { record: Box<ClientRecord> },
+    /// Checks an API key (SHA-256 hex) of one mode, the status, and counts one
+    /// request against the plan's limit. Replies [`Authenticated`].
+    #[serde(rename_all = "camelCase")]
+    Authenticate { key_hash: String, livemode: bool },
+    /// The record (404 if none).
+    Get,
+    /// Applies a `PUT /clients/:id` body, validated here against the current
+    /// record; `operator` may change plan and status.
+    #[serde(rename_all = "camelCase")]
+    Update {
+        body: String,
+        operator: bool,
+        allow_private: bool,
+    },
+    /// Replaces the key of one mode; replies the old key's expiry (unix ms).
+    #[serde(rename_all = "camelCase")]
+    RotateKey {
+        livemode: bool,
+        key_hash: String,
+        expires_in_s: i64,
+    },
+    /// Replaces the sealed webhook secret; replies the old one's expiry (unix ms).
+    #[serde(rename_all = "camelCase")]
+    RotateWebhookSecret { sealed: String, expires_in_s: i64 },
+}
+
+/// A call, with the client id the object is named by.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(flatten)]
+    call: ClientCall,
+}
+
+/// A partner's request that may run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Authenticated {
+    pub client: ClientRecord,
+    /// The rate-limit verdict (may refuse: the worker answers 429 with its headers).
+    pub verdict: Verdict,
+}
+
+#[durable_object]
+pub struct ClientObject {
+    env: Env,
+    kv: SqlKv,
+}
+
+impl DurableObject for ClientObject {
+    fn new(state: State, env: Env) -> Self {
+        let kv = SqlKv::new(&state);
+        Self { env, kv }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        rpc::serve(req, |e: Envelope| self.handle(e.id, e.call, now_ms())).await
+    }
+}
+
+impl ClientObject {
+    async fn handle(&self, id: String, call: ClientCall, now: i64) -> ApiResult<Value> {
+        match call {
+            ClientCall::Create { record } => self.create(*record).await.and_then(rpc::reply),
+            ClientCall::Authenticate { key_hash, livemode } => {
+                let client = self.load(&id).await?;
+                rpc::reply(self.authenticate(client, &key_hash, livemode, now)?)
+            }
+            ClientCall::Get => rpc::reply(self.load(&id).await?),
+            ClientCall::Update {
+                body,
+                operator,
+                allow_private,
+            } => {
+                let mut client = self.load(&id).await?;
+                let settings = Settings::parse_update(body.as_bytes(), allow_private)?;
+                if settings.touches_operator_fields() && !operator {
+                    return Err(ApiError::forbidden(
+                        "Only the platform operator may change plan or status.",
+                    ));
+                }
+                client.apply(settings)?;
+                self.save(&client).await?;
+                rpc::reply(client)
+            }
+            ClientCall::RotateKey {
+                livemode,
+                key_hash,
+                expires_in_s,
+            } => {
+                let mut client = self.load(&id).await?;
+                let until = client.rotate_key(livemode, key_hash.clone(), expires_in_s, now);
+                self.save(&client).await?;
+                self.index_key(&key_hash, &client.id, livemode).await;
+                rpc::reply(until)
+            }
+            ClientCall::RotateWebhookSecret {
+                sealed,
+                expires_in_s,
+            } => {
+                let mut client = self.load(&id).await?;
+                let until = client.rotate_webhook_secret(sealed, expires_in_s, now);
+                self.save(&client).await?;
+                rpc::reply(until)
+            }
+        }
+    }
+
+    /// The record; a client created before this object existed is adopted
+    /// from the KV directory on first use.
+    async fn load(&self, id: &str) -> ApiResult<ClientRecord> {
+        if let Some(c) = self.kv.get::<ClientRecord>(RECORD)? {
+            return Ok(c);
+        }
+        let adopted = ClientStore::new(&self.env)?
+            .get(id)
+            .await?
+            .filter(|c| c.id == id)
+            .ok_or(ApiError::NotFound)?;
+        // Re-read after the await: a concurrent call may have adopted or created it.
+        if let Some(c) = self.kv.get::<ClientRecord>(RECORD)? {
+            return Ok(c);
+        }
+        self.kv.put(RECORD, &adopted)?;
+        Ok(adopted)
+    }
+
+    async fn create(&self, record: ClientRecord) -> ApiResult<()> {
+        if self.kv.get::<ClientRecord>(RECORD)?.is_some() {
+            return Err(ApiError::Conflict("This client already exists.".into()));
+        }
+        self.save(&record).await?;
+        self.index_key(&record.key_hashes.live, &record.id, true)
+            .await;
+        self.index_key(&record.key_hashes.test, &record.id, false)
+            .await;
+        Ok(())
+    }
+
+    /// Key, status and rate in one synchronous step.
+    fn authenticate(
+        &self,
+        client: ClientRecord,
+        key_hash: &str,
+        livemode: bool,
+        now: i64,
+    ) -> ApiResult<Authenticated> {
+        match client.authenticate(key_hash, livemode, now) {
+            Ok(()) => {}
+            Err(KeyRefusal::UnknownKey) => return Err(ApiError::Unauthorized),
+            Err(KeyRefusal::Suspended) => {
+                return Err(ApiError::forbidden("This client is suspended."))
+            }
+        }
+        let mut window: Window = self.kv.get(RATE)?.unwrap_or_default();
+        let verdict = window.hit(now, client.plan.requests_per_minute(), RATE_WINDOW_MS);
+        self.kv.put(RATE, &window)?;
+        Ok(Authenticated { client, verdict })
+    }
+
+    /// Stores the record (the authority), then writes the directory through.
+    async fn save(&self, client: &ClientRecord) -> ApiResult<()> {
+        self.kv.put(RECORD, client)?;
+        // The change stands even if the directory write fails; the next change rewrites it.
+        if let Err(e) = async { ClientStore::new(&self.env)?.put(client).await }.await {
+            worker::console_error!("client directory write-through: {e:?}");
+        }
+        Ok(())
+    }
+
+    /// The key-hash directory entry (read-mostly lookups; authentication uses this object).
+    async fn index_key(&self, key_hash: &str, client_id: &str, livemode: bool) {
+        let index = KeyIndex {
+            client_id: client_id.to_owned(),
+            livemode,
+        };
+        if let Err(e) = async { ClientStore::new(&self.env)?.put_key(key_hash, &index).await }.await
+        {
+            worker::console_error!("key index write: {e:?}");
+        }
+    }
+}
+
+/// Typed client of one partner's object.
+pub struct ClientObjectClient {
+    id: String,
+    stub: worker::Stub,
+}
+
+impl ClientObjectClient {
+    pub fn new(env: &Env, client_id: &str) -> ApiResult<Self> {
+        Ok(Self {
+            id: client_id.to_owned(),
+            stub: rpc::stub(env, BINDING, client_id)?,
+        })
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(&self, call: ClientCall) -> ApiResult<T> {
+        rpc::invoke(
+            &self.stub,
+            &Envelope {
+                id: self.id.clone(),
+                call,
+            },
+        )
+        .await
+    }
+
+    pub async fn create(&self, record: ClientRecord) -> ApiResult<()> {
+        self.call(ClientCall::Create {
+            record: Box::new(record),
+        })
+        .await
+    }
+
+    pub async fn authenticate(&self, key_hash: String, livemode: bool) -> ApiResult<Authenticated> {
+        self.call(ClientCall::Authenticate { key_hash, livemode })
+            .await
+    }
+
+    pub async fn get(&self) -> ApiResult<ClientRecord> {
+        self.call(ClientCall::Get).await
+    }
+
+    pub async fn update(
+        &self,
+        body: String,
+        operator: bool,
+        allow_private: bool,
+    ) -> ApiResult<ClientRecord> {
+        self.call(ClientCall::Update {
+            body,
+            operator,
+            allow_private,
+        })
+        .await
+    }
+
+    pub async fn rotate_key(
+        &self,
+        livemode: bool,
+        key_hash: String,
+        expires_in_s: i64,
+    ) -> ApiResult<i64> {
+        self.call(ClientCall::RotateKey {
+            livemode,
+            key_hash,
+            expires_in_s,
+        })
+        .await
+    }
+
+    pub async fn rotate_webhook_secret(&self, sealed: String, expires_in_s: i64) -> ApiResult<i64> {
+        self.call(ClientCall::RotateWebhookSecret {
+            sealed,
+            expires_in_s,
+        })
+        .await
+    }
+}
