@@ -371,6 +371,10 @@ async fn security_no_sealing_key_means_no_service() {
             "internals are not echoed: {text}"
         );
     }
-    let log = std::fs::read_to_string(worker.persist.with_extension("log")).unwrap();
-    assert!(log.contains("SEALING_KEY is missing"), "the log says why");
+    let log = worker.persist.with_extension("log");
+    mid_tests::eventually(10, "the log to say why", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        async move { text.contains("SEALING_KEY is missing").then_some(()) }
+    })
+    .await;
 }
