@@ -522,3 +522,53 @@ async fn a_consent_expires_by_itself_after_expires_in() {
     assert_eq!(got["status"], "expired");
     assert_eq!(got["expiresAt"], expires_at);
 }
+
+#[tokio::test]
+async fn security_concurrent_requests_with_one_idempotency_key_create_one_consent() {
+    let api = shared();
+    let p = api.partner().await;
+    for round in 0..3 {
+        let key = format!("order-race-{round}-{}", std::process::id());
+        let tries = (0..2).map(|_| {
+            let (api, p, key) = (api.clone(), p.clone(), key.clone());
+            async move {
+                let auth = Some((p.test_key.as_str(), Some(p.id.as_str())));
+                api.send(
+                    "POST",
+                    "/consents/auth",
+                    auth,
+                    Some(&login()),
+                    &[("Idempotency-Key", key.as_str())],
+                )
+                .await
+            }
+        });
+        let answers = futures_util::future::join_all(tries).await;
+        // Each is the creation, its replay, or 409 while the first runs.
+        let created: Vec<Value> = answers
+            .iter()
+            .filter(|r| r.status == 201)
+            .map(|r| r.json())
+            .collect();
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert_eq!(r.error(), (409, "conflict".into()));
+        }
+        assert!(!created.is_empty());
+        // Once it finished, the key replays that one consent.
+        let auth = Some((p.test_key.as_str(), Some(p.id.as_str())));
+        let after = api
+            .send(
+                "POST",
+                "/consents/auth",
+                auth,
+                Some(&login()),
+                &[("Idempotency-Key", key.as_str())],
+            )
+            .await;
+        assert_eq!(after.status, 201);
+        assert_eq!(after.header("idempotent-replayed").as_deref(), Some("true"));
+        for c in &created {
+            assert_eq!(c["id"], after.json()["id"], "one consent per key");
+        }
+    }
+}

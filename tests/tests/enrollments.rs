@@ -410,12 +410,146 @@ async fn a_live_key_cannot_read_sandbox_messages() {
         api.live(&p, "GET", &path, None).await.error(),
         (404, "not_found".into())
     );
-    // A live enrollment (SMS_PROVIDER=sandbox here) never lands where a test key reads.
+    // A live enrollment (SMS_PROVIDER=sandbox here) is refused, never kept
+    // where a test key reads (tests/tests/sms_providers.rs has the rest).
     let r = api
         .live(&p, "POST", "/enrollments", Some(&json!({ "mobile": m })))
         .await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
-    assert_eq!(r.json()["livemode"], true);
+    assert_eq!(r.error(), (502, "sms_failed".into()));
     let inbox = api.test(&p, "GET", &path, None).await.json();
     assert_eq!(inbox["data"], json!([]));
+}
+
+#[tokio::test]
+async fn security_wrong_codes_per_mobile_are_capped_across_enrollments() {
+    let api = shared();
+    let p = api.partner().await;
+    let m = mobile();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(api.enroll(&p, &m).await["id"].as_str().unwrap().to_owned());
+    }
+    let to = m.replace('+', "%2B");
+    let inbox = api
+        .test(&p, "GET", &format!("/sandbox/messages?to={to}"), None)
+        .await
+        .json();
+    let sent: Vec<String> = inbox["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| mid_tests::code_in(s["body"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sent.len(), 3);
+    let bad = (0..4u32)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !sent.contains(c))
+        .unwrap();
+    // 15 wrong guesses at once over the three enrollments: the number's
+    // whole budget, 5 on each.
+    let mut guesses = Vec::new();
+    for id in &ids {
+        for _ in 0..5 {
+            let (api, p, id, bad) = (api.clone(), p.clone(), id.clone(), bad.clone());
+            guesses.push(async move { verify(&api, &p, &id, &bad).await });
+        }
+    }
+    let answers = futures_util::future::join_all(guesses).await;
+    let mut errors: Vec<(u16, String)> = answers.iter().map(Resp::error).collect();
+    errors.sort();
+    // Each enrollment answered 4 wrong codes with a 400 and locked on its 5th.
+    let mut expected = vec![(400, "invalid_code".to_owned()); 12];
+    expected.extend(vec![(429, "too_many_attempts".to_owned()); 3]);
+    assert_eq!(errors, expected);
+    for id in &ids {
+        let g = api
+            .test(&p, "GET", &format!("/enrollments/{id}"), None)
+            .await
+            .json();
+        assert_eq!(g["status"], "locked", "{g}");
+    }
+    // The number has used its 15 wrong codes for 24 h: a new enrollment is
+    // refused for about a day (not the 10 minutes of the send limit) and no
+    // SMS goes out.
+    let r = api
+        .test(&p, "POST", "/enrollments", Some(&json!({ "mobile": m })))
+        .await;
+    assert_eq!(r.error(), (429, "rate_limited".into()));
+    let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        retry > 23 * 3600 && retry <= 24 * 3600,
+        "Retry-After {retry}"
+    );
+    let inbox = api
+        .test(&p, "GET", &format!("/sandbox/messages?to={to}"), None)
+        .await
+        .json();
+    assert_eq!(inbox["data"].as_array().unwrap().len(), 3, "{inbox}");
+    // Another partner cannot reset it: the budget belongs to the number.
+    let other = api.partner().await;
+    let r = api
+        .test(
+            &other,
+            "POST",
+            "/enrollments",
+            Some(&json!({ "mobile": m })),
+        )
+        .await;
+    assert_eq!(r.error(), (429, "rate_limited".into()));
+    // Another number is unaffected.
+    api.enroll(&p, &mobile()).await;
+}
+
+#[tokio::test]
+async fn security_concurrent_correct_codes_get_one_answer_and_a_working_token() {
+    let api = shared();
+    let p = api.partner().await;
+    let m = mobile();
+    let id = api.enroll(&p, &m).await["id"].as_str().unwrap().to_owned();
+    let (_, code) = api.sandbox_sms(&p, &m).await;
+    // Whoever arrives while the first is still creating the user and token
+    // resumes the same work: every 200 carries the same user and token.
+    let tries = (0..6).map(|_| {
+        let (api, p, id, code) = (api.clone(), p.clone(), id.clone(), code.clone());
+        async move { verify(&api, &p, &id, &code).await }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let ok: Vec<Value> = answers
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(Resp::json)
+        .collect();
+    assert!(!ok.is_empty());
+    for r in answers.iter().filter(|r| r.status != 200) {
+        assert_eq!(r.error(), (409, "conflict".into()), "single use once done");
+    }
+    for v in &ok {
+        assert_eq!(v["userId"], ok[0]["userId"]);
+        assert_eq!(v["registrationToken"], ok[0]["registrationToken"]);
+        assert_eq!(
+            v["registrationTokenExpiresAt"],
+            ok[0]["registrationTokenExpiresAt"]
+        );
+    }
+    let g = api
+        .test(&p, "GET", &format!("/enrollments/{id}"), None)
+        .await
+        .json();
+    assert_eq!(g["status"], "verified");
+    assert_eq!(g["userId"], ok[0]["userId"]);
+    // The token handed out is the one stored: it starts a passkey registration once.
+    let token = ok[0]["registrationToken"].as_str().unwrap();
+    let begin = |api: Api| async move {
+        api.send(
+            "POST",
+            "/fido/register/begin",
+            None,
+            Some(&json!({ "registrationToken": token })),
+            &[],
+        )
+        .await
+    };
+    let r = begin(api.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(r.json()["options"]["user"]["name"], m.as_str());
 }

@@ -219,3 +219,90 @@ fn decode_form(v: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test]
+async fn security_a_live_key_with_the_sandbox_provider_refuses_to_send_and_logs_no_code() {
+    let worker = Worker::start("sms-sandbox-live", &[("SMS_PROVIDER", "sandbox")]).await;
+    let api = worker.api();
+    let p = api.new_partner(json!({"name": "Quiet Shop"})).await;
+    let m = mobile();
+    // Refused, not pretended: 502 `sms_failed`, the enrollment stays pending,
+    // and nothing lands where the test key reads.
+    assert_failed_send_leaves_pending(&api, &p, &m).await;
+    let to = m.replace('+', "%2B");
+    let inbox = api
+        .test(&p, "GET", &format!("/sandbox/messages?to={to}"), None)
+        .await
+        .json();
+    assert_eq!(inbox["data"], json!([]));
+    // Nothing was sent, so nothing is spent: more than 3 tries in 10 minutes
+    // still reach the (refusing) provider instead of the send limit.
+    for _ in 0..3 {
+        assert_eq!(
+            enroll_live(&api, &p, &m).await.error(),
+            (502, "sms_failed".into())
+        );
+    }
+    // The refusal is logged, the message (and its code) never.
+    let log_path = worker.persist.with_extension("log");
+    let log = mid_tests::eventually(20, "the refusal in the worker log", || {
+        let path = log_path.clone();
+        async move {
+            let log = std::fs::read_to_string(&path).unwrap_or_default();
+            log.contains("sms_sandbox_in_livemode").then_some(log)
+        }
+    })
+    .await;
+    assert!(!log.contains("code is"), "a code was logged:\n{log}");
+    assert!(
+        !log.contains("Quiet Shop"),
+        "the message was logged:\n{log}"
+    );
+    // Test keys keep the sandbox.
+    let t = mobile();
+    api.enroll(&p, &t).await;
+    let (body, _) = api.sandbox_sms(&p, &t).await;
+    assert!(body.contains("Quiet Shop"));
+}
+
+#[tokio::test]
+async fn security_a_send_the_provider_may_have_taken_is_not_refunded() {
+    // The provider answers the first send 200 with a body we cannot read: the
+    // SMS may well have gone out, so it counts against the 3 sends.
+    let termii = Receiver::scripted(
+        1,
+        Script {
+            fail: (200, "<html>gateway</html>".into()),
+            ok: (
+                200,
+                r#"{"message_id":"9122821270554876574","message":"Successfully Sent","balance":9,"user":"MID"}"#.into(),
+            ),
+        },
+    )
+    .await;
+    let worker = Worker::start(
+        "sms-termii-unclear",
+        &[
+            ("SMS_PROVIDER", "termii"),
+            ("TERMII_BASE_URL", &termii.base),
+            ("TERMII_API_KEY", "TLtest_termii_key_123"),
+            ("TERMII_SENDER_ID", "MIDAuth"),
+        ],
+    )
+    .await;
+    let api = worker.api();
+    let p = api.new_partner(json!({"name": "Kuda Shop"})).await;
+    let m = mobile();
+    assert_failed_send_leaves_pending(&api, &p, &m).await;
+    for _ in 0..2 {
+        assert_eq!(enroll_live(&api, &p, &m).await.status, 201);
+    }
+    let r = enroll_live(&api, &p, &m).await;
+    assert_eq!(r.error(), (429, "rate_limited".into()));
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(
+        termii.all().len(),
+        3,
+        "the refused one never reached the provider"
+    );
+}

@@ -6,7 +6,6 @@ use futures_util::future::{select, Either};
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::config::setting;
-use crate::domain::phone;
 use crate::domain::sms::{self, termii, twilio, HttpRequest, SentSms, SmsError, SmsMessage};
 use crate::objects::inbox::{InboxClient, SmsRecord};
 
@@ -15,10 +14,9 @@ pub trait SmsProvider {
     async fn send(&self, msg: &SmsMessage) -> Result<SentSms, SmsError>;
 }
 
-/// Stores the message instead of sending it. Test-key messages are readable
-/// by that client's test key at `GET /sandbox/messages`; live-key messages
-/// (only when the operator set `SMS_PROVIDER=sandbox`) go to the log, never
-/// to an inbox a test key could read.
+/// Stores the message instead of sending it, readable by that client's test
+/// key at `GET /sandbox/messages`. Test keys only: a live message is refused
+/// (never logged, never kept where a test key could read it).
 pub struct Sandbox<'a> {
     pub env: &'a Env,
     pub client_id: &'a str,
@@ -28,25 +26,22 @@ pub struct Sandbox<'a> {
 
 impl SmsProvider for Sandbox<'_> {
     async fn send(&self, msg: &SmsMessage) -> Result<SentSms, SmsError> {
+        // `provider_for` already refuses this; kept so the sandbox itself can
+        // never be made to swallow a live code.
         if self.livemode {
-            worker::console_log!(
-                "sandbox SMS (live key, SMS_PROVIDER=sandbox) to {}: {}",
-                phone::mask(msg.to()),
-                msg.body()
-            );
-        } else {
-            let record = SmsRecord {
-                id: self.message_id.clone(),
-                to: msg.to().to_owned(),
-                body: msg.body().to_owned(),
-                created_at: 0,
-            };
-            InboxClient::new(self.env, self.client_id, msg.to())
-                .map_err(|e| SmsError::transport(&format!("{e:?}")))?
-                .add(&record)
-                .await
-                .map_err(|e| SmsError::transport(&format!("{e:?}")))?;
+            return Err(SmsError::SandboxInLivemode);
         }
+        let record = SmsRecord {
+            id: self.message_id.clone(),
+            to: msg.to().to_owned(),
+            body: msg.body().to_owned(),
+            created_at: 0,
+        };
+        InboxClient::new(self.env, self.client_id, msg.to())
+            .map_err(|e| SmsError::transport(&format!("{e:?}")))?
+            .add(&record)
+            .await
+            .map_err(|e| SmsError::transport(&format!("{e:?}")))?;
         Ok(SentSms {
             provider_message_id: self.message_id.clone(),
         })

@@ -46,17 +46,20 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
             let fingerprint = idempotency::fingerprint("POST /consents/auth", &raw);
             let client = IdempotencyClient::new(&app.env, &scope)?;
             match client.begin(&fingerprint).await? {
-                Begin::Proceed => Some((client, fingerprint, key)),
-                Begin::Replay {
-                    status,
-                    sealed_body,
-                } => return replay(app, &key, status, &sealed_body),
-                Begin::Mismatch => {
+                (Begin::Proceed, lease_id) => Some((client, lease_id, key)),
+                (
+                    Begin::Replay {
+                        status,
+                        sealed_body,
+                    },
+                    _,
+                ) => return replay(app, &key, status, &sealed_body),
+                (Begin::Mismatch, _) => {
                     return Err(ApiError::Conflict(
                         "This Idempotency-Key was used with a different request body.".into(),
                     ))
                 }
-                Begin::InFlight => {
+                (Begin::InFlight, _) => {
                     return Err(ApiError::Conflict(
                         "A request with this Idempotency-Key is still in progress.".into(),
                     ))
@@ -67,16 +70,16 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
     };
     let result = create_consent(app, &partner, new).await;
     match (&idem, result) {
-        (Some((client, fingerprint, key)), Ok(view)) => {
+        (Some((client, lease_id, key)), Ok(view)) => {
             let text = view.to_string();
             let replay_key = replay_key(app, key)?;
             let sealed = app.rng(|r| seal(&replay_key, text.as_bytes(), r));
-            client.complete(fingerprint, 201, &sealed).await?;
+            client.complete(lease_id, 201, &sealed).await?;
             Ok(json(201, &view))
         }
-        (Some((client, _, _)), Err(e)) => {
+        (Some((client, lease_id, _)), Err(e)) => {
             // Failed attempts are not remembered: the partner may retry with the same key.
-            let _ = client.abandon().await;
+            let _ = client.abandon(lease_id).await;
             Err(e)
         }
         (None, result) => result.map(|view| json(201, &view)),

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{body, json};
 use crate::objects::enrollment::{EnrollmentClient, OTP_KEY};
 use crate::objects::limiter::LimiterClient;
+use crate::objects::mobile::MobileClient;
 use crate::sms;
 
 /// OTP sends per mobile in any 10 minutes (DESIGN "Rate limits").
@@ -62,20 +63,45 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
         60_000,
     )
     .await?;
+    // A number whose wrong-code budget is spent gets no new code to guess;
+    // checked before the send limit so the refusal costs no send.
+    MobileClient::new(&app.env, &mobile, partner.livemode)?
+        .check_guesses()
+        .await?;
     let mobile_subject = format!("otp-mobile:{m}:{mobile}");
     limit(app, &mobile_subject, true, MOBILE_SENDS, MOBILE_WINDOW_MS).await?;
-    let result = start(app, &partner, &mobile).await;
-    if result.is_err() {
-        // Nothing reached the phone: the attempt does not use up its budget.
-        let _ = LimiterClient::new(&app.env)
-            .refund_sliding(&mobile_subject, MOBILE_WINDOW_MS)
-            .await;
+    match start(app, &partner, &mobile).await {
+        Ok(resp) => Ok(resp),
+        Err(Failed { error, maybe_sent }) => {
+            if !maybe_sent {
+                // Nothing reached the phone: the attempt does not use up its budget.
+                let _ = LimiterClient::new(&app.env)
+                    .refund_sliding(&mobile_subject, MOBILE_WINDOW_MS)
+                    .await;
+            }
+            Err(error)
+        }
     }
-    result
+}
+
+/// A failed start, and whether its SMS may nevertheless have gone out.
+struct Failed {
+    error: ApiError,
+    maybe_sent: bool,
+}
+
+impl From<ApiError> for Failed {
+    /// Failures before the send: nothing was sent.
+    fn from(error: ApiError) -> Self {
+        Failed {
+            error,
+            maybe_sent: false,
+        }
+    }
 }
 
 /// Stores the pending enrollment, then sends the code.
-async fn start(app: &App, partner: &Partner, mobile: &str) -> ApiResult<Response> {
+async fn start(app: &App, partner: &Partner, mobile: &str) -> Result<Response, Failed> {
     let (id, code, message_id) = app.rng(|r| {
         let id = ids::enrollment_id(r);
         let mut random = [0u8; 64];
@@ -112,12 +138,17 @@ async fn start(app: &App, partner: &Partner, mobile: &str) -> ApiResult<Response
     )
     .await
     {
+        // Never the text: it carries the code.
         worker::console_error!(
-            "enrollment {id}: SMS to {} failed: {e}",
-            phone::mask(mobile)
+            "enrollment {id}: SMS to {} failed ({}): {e}",
+            phone::mask(mobile),
+            e.code()
         );
-        return Err(ApiError::SmsFailed {
-            enrollment_id: Some(id),
+        return Err(Failed {
+            maybe_sent: e.may_have_been_sent(),
+            error: ApiError::SmsFailed {
+                enrollment_id: Some(id),
+            },
         });
     }
     Ok(json(201, &enrollment.view(app.now)))

@@ -8,9 +8,11 @@ use super::crypto::sha256_hex;
 use super::input::InputError;
 
 pub const TTL_MS: i64 = 24 * 3_600_000;
-/// How long a first request may hold the key before a retry may take over
-/// (covers a worker that died mid-request).
-pub const LEASE_MS: i64 = 30_000;
+/// How long a first request may hold the key before a retry may take over.
+/// The request ends its lease itself (completes or abandons it), so this is
+/// only the fallback for a worker that died mid-request; it is far longer
+/// than any request can run, so a slow one is never doubled by a retry.
+pub const LEASE_MS: i64 = 10 * 60_000;
 pub const MAX_KEY_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +22,9 @@ pub enum Record {
         fingerprint: String,
         created_at: i64,
         lease_until: i64,
+        /// Names the request holding the lease, so only it can end it.
+        #[serde(default)]
+        lease_id: String,
     },
     Done {
         fingerprint: String,
@@ -32,7 +37,8 @@ pub enum Record {
 /// What to do with a request carrying a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// First use (or the previous use expired): run the request.
+    /// First use (or the previous use expired or was abandoned): run the
+    /// request, then complete or abandon the lease.
     Proceed,
     /// Replay the stored response.
     Replay { status: u16, sealed_body: String },
@@ -42,14 +48,22 @@ pub enum Begin {
     InFlight,
 }
 
-pub fn begin(existing: Option<&Record>, fingerprint: &str, now: i64) -> (Begin, Option<Record>) {
+/// Decides a request carrying the key; `lease_id` (unique per request)
+/// names the lease it takes on `Proceed`. Store the returned record, if any.
+pub fn begin(
+    existing: Option<&Record>,
+    fingerprint: &str,
+    now: i64,
+    lease_id: &str,
+) -> (Begin, Option<Record>) {
     let take = || {
         (
             Begin::Proceed,
             Some(Record::InProgress {
                 fingerprint: fingerprint.to_owned(),
                 created_at: now,
-                lease_until: now + LEASE_MS,
+                lease_until: now.saturating_add(LEASE_MS),
+                lease_id: lease_id.to_owned(),
             }),
         )
     };
@@ -79,6 +93,37 @@ pub fn begin(existing: Option<&Record>, fingerprint: &str, now: i64) -> (Begin, 
             None,
         ),
     }
+}
+
+/// The holder of lease `lease_id` finished with a response: the record to
+/// store, or `None` when the lease is no longer its own (it ran past the
+/// fallback and a retry took over): the first stored answer stays.
+pub fn complete(
+    existing: Option<&Record>,
+    lease_id: &str,
+    status: u16,
+    sealed_body: &str,
+) -> Option<Record> {
+    match existing {
+        Some(Record::InProgress {
+            fingerprint,
+            created_at,
+            lease_id: held,
+            ..
+        }) if held == lease_id => Some(Record::Done {
+            fingerprint: fingerprint.clone(),
+            created_at: *created_at,
+            status,
+            sealed_body: sealed_body.to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the holder of `lease_id` may delete the record after a failure
+/// (so a retry can run now): only while the lease is still its own.
+pub fn may_abandon(existing: Option<&Record>, lease_id: &str) -> bool {
+    matches!(existing, Some(Record::InProgress { lease_id: held, .. }) if held == lease_id)
 }
 
 /// Identifies "the same request": endpoint plus canonical JSON of the body
@@ -137,12 +182,12 @@ mod tests {
             "nested members are sorted too"
         );
         assert_ne!(fp, fingerprint("other endpoint", br#"{"a":1,"b":2}"#));
-        let (b, rec) = begin(None, &fp, 0);
+        let (b, rec) = begin(None, &fp, 0, "l1");
         assert_eq!(b, Begin::Proceed);
         let rec = rec.unwrap();
-        assert_eq!(begin(Some(&rec), &fp, 1).0, Begin::InFlight);
+        assert_eq!(begin(Some(&rec), &fp, 1, "l2").0, Begin::InFlight);
         assert_eq!(
-            begin(Some(&rec), &fp, LEASE_MS).0,
+            begin(Some(&rec), &fp, LEASE_MS, "l3").0,
             Begin::Proceed,
             "lease over"
         );
@@ -153,19 +198,72 @@ mod tests {
             sealed_body: "x".into(),
         };
         assert_eq!(
-            begin(Some(&done), &fp, 5).0,
+            begin(Some(&done), &fp, 5, "l4").0,
             Begin::Replay {
                 status: 201,
                 sealed_body: "x".into()
             }
         );
         let other = fingerprint("consents", br#"{"a":2}"#);
-        assert_eq!(begin(Some(&done), &other, 5).0, Begin::Mismatch);
+        assert_eq!(begin(Some(&done), &other, 5, "l5").0, Begin::Mismatch);
         assert_eq!(
-            begin(Some(&done), &other, TTL_MS).0,
+            begin(Some(&done), &other, TTL_MS, "l6").0,
             Begin::Proceed,
             "expired key is fresh"
         );
+    }
+
+    #[test]
+    fn a_slow_first_request_keeps_its_lease() {
+        let fp = fingerprint("consents", br#"{"a":1}"#);
+        let (_, rec) = begin(None, &fp, 0, "first");
+        let rec = rec.unwrap();
+        // A request still running after a minute (or nine) is not doubled.
+        for t in [30_000, 60_000, LEASE_MS - 1] {
+            assert_eq!(begin(Some(&rec), &fp, t, "retry").0, Begin::InFlight, "{t}");
+        }
+        const { assert!(LEASE_MS >= 10 * 60_000) };
+        // It completes: the retry replays its answer.
+        let done = complete(Some(&rec), "first", 201, "body").unwrap();
+        assert_eq!(
+            begin(Some(&done), &fp, LEASE_MS - 1, "retry").0,
+            Begin::Replay {
+                status: 201,
+                sealed_body: "body".into()
+            }
+        );
+    }
+
+    #[test]
+    fn only_the_lease_holder_ends_the_lease() {
+        let fp = fingerprint("consents", br#"{"a":1}"#);
+        let (_, first) = begin(None, &fp, 0, "first");
+        let first = first.unwrap();
+        assert!(may_abandon(Some(&first), "first"));
+        assert!(!may_abandon(Some(&first), "other"));
+        assert!(!may_abandon(None, "first"));
+        assert_eq!(complete(Some(&first), "other", 201, "x"), None);
+        // The first holder died; after the fallback a retry takes over...
+        let (b, second) = begin(Some(&first), &fp, LEASE_MS, "second");
+        assert_eq!(b, Begin::Proceed);
+        let second = second.unwrap();
+        // ...and the late first holder can neither end nor overwrite it.
+        assert!(!may_abandon(Some(&second), "first"));
+        assert_eq!(complete(Some(&second), "first", 201, "late"), None);
+        let done = complete(Some(&second), "second", 201, "ok").unwrap();
+        assert_eq!(
+            complete(Some(&done), "second", 500, "again"),
+            None,
+            "done stays"
+        );
+        assert!(!may_abandon(Some(&done), "second"));
+    }
+
+    #[test]
+    fn records_without_a_lease_id_still_load() {
+        let old = r#"{"state":"inProgress","fingerprint":"f","created_at":1,"lease_until":2}"#;
+        let rec: Record = serde_json::from_str(old).unwrap();
+        assert!(!may_abandon(Some(&rec), "x"));
     }
 
     #[test]

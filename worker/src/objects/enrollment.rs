@@ -1,15 +1,20 @@
 //! `EnrollmentObject`: one object per enrollment. It holds the OTP as a keyed
-//! hash, its expiry, the attempt counter and the lock. A guess is checked
+//! hash, its expiry, the attempt counter and the lock. A guess first reserves
+//! a slot in the mobile's wrong-code budget (`MobileObject`), then is checked
 //! and counted in one synchronous load-verify-store (no await in between),
-//! so concurrent guesses are serialised and can never exceed the limit.
-//! A correct code then links the mobile's user and mints the registration
-//! token; if that fails, the enrollment goes back to pending so the same code
-//! can be tried again.
+//! so concurrent guesses can exceed neither this enrollment's limit nor the
+//! mobile's.
+//!
+//! A correct code stores `verifying` with the registration token already
+//! decided (sealed), and only then awaits the user and the token's object.
+//! Each of those steps is idempotent, so if the worker dies in between, a
+//! retry with the same code redoes them and answers the same user and token.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::gate::Gate;
 use super::mobile::MobileClient;
 use super::registration_token::RegistrationTokenClient;
 use super::rpc;
@@ -17,19 +22,27 @@ use super::sql_kv::SqlKv;
 use super::user::UserClient;
 use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
-use crate::domain::otp::{Enrollment, RegistrationTokenRecord, VerifyError};
+use crate::domain::crypto::{open, seal};
+use crate::domain::otp::{
+    Enrollment, PendingToken, RegistrationTokenRecord, VerifyError, REGISTRATION_TOKEN_TTL_MS,
+};
 use crate::domain::random::Random;
 use crate::error::{ApiError, ApiResult};
 
 pub const BINDING: &str = "ENROLLMENTS";
 /// Key purpose of the OTP hash key (derived from `SEALING_KEY`).
 pub const OTP_KEY: &str = "enrollment-otp";
+/// Key purpose sealing a verification's registration token until it is done.
+const TOKEN_SEAL: &str = "enrollment-registration-token";
 const ENROLLMENT: &str = "enrollment";
 
 #[durable_object]
 pub struct EnrollmentObject {
     env: Env,
     kv: SqlKv,
+    /// One guess at a time end to end (reserve, check, release, complete),
+    /// so a guess always sees the outcome of the one before it.
+    gate: Gate,
 }
 
 /// The partner asking (its client and key mode).
@@ -51,6 +64,9 @@ struct VerifyArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
 enum Guess {
+    /// Inside the object only: the code was right, the work is not done.
+    #[serde(skip)]
+    Pending(PendingToken),
     #[serde(rename_all = "camelCase")]
     Verified {
         user_id: String,
@@ -63,6 +79,10 @@ enum Guess {
         attempts_remaining: u8,
         expires_at: i64,
     },
+    /// The mobile's wrong-code budget is spent (errors lose `Retry-After`
+    /// across the object boundary, so this is an answer too).
+    #[serde(rename_all = "camelCase")]
+    RateLimited { retry_after_secs: i64 },
 }
 
 /// A successful verification, as the API returns it.
@@ -77,6 +97,7 @@ impl DurableObject for EnrollmentObject {
         Self {
             kv: SqlKv::new(&state),
             env,
+            gate: Gate::default(),
         }
     }
 
@@ -85,7 +106,10 @@ impl DurableObject for EnrollmentObject {
         match op.as_str() {
             "create" => rpc::answer(self.create(&body)),
             "get" => rpc::answer(self.get(&body)),
-            "verify" => rpc::answer(self.verify(&body).await),
+            "verify" => {
+                let _pass = self.gate.enter().await;
+                rpc::answer(self.verify(&body).await)
+            }
             _ => rpc::answer::<()>(Err(ApiError::NotFound)),
         }
     }
@@ -116,38 +140,78 @@ impl EnrollmentObject {
 
     async fn verify(&self, body: &Value) -> ApiResult<Guess> {
         let args: VerifyArgs = rpc::arg(body)?;
-        let key = Config::from_env(&self.env).sealing_key(OTP_KEY)?;
+        let config = Config::from_env(&self.env);
+        let key = config.sealing_key(OTP_KEY)?;
+        let seal_key = config.sealing_key(TOKEN_SEAL)?;
         let now = now_ms();
-        // Load, check, count and store: synchronous, so guesses are serialised.
-        let mut e = self.load_for(&args.owner)?;
-        let before = e.clone();
-        let result = e.verify(now, &args.code, &key);
-        self.kv.put(ENROLLMENT, &e)?;
-        if let Err(refusal) = result {
-            return Ok(refused(refusal, &e));
+        let e = self.load_for(&args.owner)?;
+        if !e.accepts_guesses(now) {
+            // Verified, locked or expired: refused without looking at the
+            // code, so it costs nothing from the mobile's budget.
+            return self.check(&args, &key, fresh_token(&seal_key, now)?, now);
         }
-        // From here the stored status is `verified`: any concurrent guess is refused.
-        match self.complete(&e, now).await {
-            Ok(done) => {
-                e.user_id = Some(done.user_id.clone());
-                self.kv.put(ENROLLMENT, &e)?;
-                Ok(Guess::Verified {
-                    user_id: done.user_id,
-                    registration_token: done.registration_token,
-                    registration_token_expires_at: done.registration_token_expires_at,
-                })
+        // The mobile's budget first (DESIGN "Rate limits"): 15 wrong codes
+        // per 24 h across all its enrollments, reserved before the check.
+        let mobile = MobileClient::new(&self.env, &e.mobile, e.livemode)?;
+        let guess_id = format!("{}:{}", e.id, guess_nonce()?);
+        match mobile.reserve_guess(&guess_id).await {
+            Ok(()) => {}
+            Err(ApiError::RateLimited { retry_after_secs }) => {
+                return Ok(Guess::RateLimited { retry_after_secs })
             }
-            Err(err) => {
-                // The person got the code right; let them retry once we can finish.
-                self.kv.put(ENROLLMENT, &before)?;
-                Err(err)
+            Err(err) => return Err(err),
+        }
+        let before = self.load_for(&args.owner)?;
+        let result = self.check(&args, &key, fresh_token(&seal_key, now)?, now);
+        let after = self.load_for(&args.owner)?;
+        if after.attempts_remaining >= before.attempts_remaining {
+            // Not a wrong code (right, or refused unseen): give the slot back.
+            // If this fails the slot stays spent, which errs on the safe side.
+            if let Err(err) = mobile.release_guess(&guess_id).await {
+                worker::console_error!("enrollment {}: guess release failed: {err:?}", e.id);
             }
+        }
+        match result? {
+            Guess::Pending(token) => self.complete(&args.owner, &token, &seal_key).await,
+            refused => Ok(refused),
         }
     }
 
-    /// Finds or creates the mobile's user, lets this client see it, and mints
-    /// the single-use registration token.
-    async fn complete(&self, e: &Enrollment, now: i64) -> ApiResult<VerifiedEnrollment> {
+    /// Load, check, count and store: synchronous, so guesses are serialised.
+    fn check(
+        &self,
+        args: &VerifyArgs,
+        key: &[u8],
+        fresh: PendingToken,
+        now: i64,
+    ) -> ApiResult<Guess> {
+        let mut e = self.load_for(&args.owner)?;
+        let result = e.verify(now, &args.code, key, fresh);
+        self.kv.put(ENROLLMENT, &e)?;
+        match result {
+            Ok(verified) => Ok(Guess::Pending(verified.token)),
+            Err(VerifyError::TokenMissing) => Err(ApiError::Internal(
+                "verifying enrollment without its token".into(),
+            )),
+            Err(refusal) => Ok(refused(refusal, &e)),
+        }
+    }
+
+    /// Finds or creates the mobile's user, lets this client see it, stores
+    /// the registration token decided at the correct guess, then marks the
+    /// enrollment verified. Every step is idempotent: a retry after a crash
+    /// (or a concurrent correct guess) redoes them with the same token and
+    /// gets the same answer.
+    async fn complete(
+        &self,
+        owner: &Owner,
+        pending: &PendingToken,
+        seal_key: &[u8; 32],
+    ) -> ApiResult<Guess> {
+        let e = self.load_for(owner)?;
+        let token = open(seal_key, &pending.sealed)
+            .and_then(|t| String::from_utf8(t).ok())
+            .ok_or_else(|| ApiError::Internal("registration token unseal failed".into()))?;
         let user_id = MobileClient::new(&self.env, &e.mobile, e.livemode)?
             .user_id(true)
             .await?
@@ -155,24 +219,54 @@ impl EnrollmentObject {
         UserClient::new(&self.env, &user_id)?
             .ensure(&user_id, &e.mobile, e.livemode, &e.client_id)
             .await?;
-        let mut rng = OsRandom::default();
-        let random: [u8; 32] = rng.bytes();
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
-        let mut issued = RegistrationTokenRecord::issue(&random, &user_id, now)
-            .map_err(|err| ApiError::Internal(err.to_string()))?;
-        issued.record.client_id = e.client_id.clone();
-        issued.record.livemode = e.livemode;
-        RegistrationTokenClient::for_token(&self.env, &issued.token)?
-            .store(&issued.record)
+        let record = RegistrationTokenRecord {
+            hash: RegistrationTokenRecord::hash_of(&token),
+            user_id: user_id.clone(),
+            expires_at: pending.issued_at.saturating_add(REGISTRATION_TOKEN_TTL_MS),
+            used: false,
+            client_id: e.client_id.clone(),
+            livemode: e.livemode,
+        };
+        RegistrationTokenClient::for_token(&self.env, &token)?
+            .store(&record)
             .await?;
-        Ok(VerifiedEnrollment {
+        // Reload: other guesses may have changed the record meanwhile.
+        let mut done = self.load_for(owner)?;
+        done.finish(&user_id);
+        self.kv.put(ENROLLMENT, &done)?;
+        Ok(Guess::Verified {
             user_id,
-            registration_token_expires_at: issued.record.expires_at,
-            registration_token: issued.token,
+            registration_token: token,
+            registration_token_expires_at: record.expires_at,
         })
     }
+}
+
+/// A registration token for a correct guess to start with, sealed so a
+/// retry can recover it: minted before any await, so it cannot be lost.
+fn fresh_token(seal_key: &[u8; 32], now: i64) -> ApiResult<PendingToken> {
+    let mut rng = OsRandom::default();
+    let random: [u8; 32] = rng.bytes();
+    let token = RegistrationTokenRecord::new_token(&random)
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    let sealed = seal(seal_key, token.as_bytes(), &mut rng);
+    if rng.failed() {
+        return Err(ApiError::Internal("no randomness".into()));
+    }
+    Ok(PendingToken {
+        sealed,
+        issued_at: now,
+    })
+}
+
+/// Names one guess in the mobile's budget.
+fn guess_nonce() -> ApiResult<String> {
+    let mut rng = OsRandom::default();
+    let random: [u8; 8] = rng.bytes();
+    if rng.failed() {
+        return Err(ApiError::Internal("no randomness".into()));
+    }
+    Ok(crate::domain::crypto::hex(&random))
 }
 
 fn refused(refusal: VerifyError, e: &Enrollment) -> Guess {
@@ -255,6 +349,10 @@ impl EnrollmentClient {
                 attempts_remaining,
                 expires_at,
             } => Err(refusal_error(&code, attempts_remaining, expires_at, now)),
+            Guess::RateLimited { retry_after_secs } => {
+                Err(ApiError::RateLimited { retry_after_secs })
+            }
+            Guess::Pending(_) => Err(ApiError::Internal("unfinished verification".into())),
         }
     }
 }

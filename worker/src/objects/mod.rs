@@ -7,6 +7,7 @@ pub mod credential_index;
 pub mod credentials;
 pub mod enrollment;
 pub mod event_queue;
+pub mod gate;
 pub mod idempotency;
 pub mod inbox;
 pub mod limiter;

@@ -67,8 +67,11 @@ impl DurableObject for RegistrationTokenObject {
 impl RegistrationTokenObject {
     async fn store(&self, body: &Value) -> ApiResult<()> {
         let record: RegistrationTokenRecord = rpc::arg(body)?;
-        if self.kv.get::<RegistrationTokenRecord>(RECORD)?.is_some() {
-            return Err(ApiError::Internal("registration token collision".into()));
+        match self.kv.get::<RegistrationTokenRecord>(RECORD)? {
+            // A resumed verification storing its token again: already done.
+            Some(existing) if existing.is_same_token(&record) => return Ok(()),
+            Some(_) => return Err(ApiError::Internal("registration token collision".into())),
+            None => {}
         }
         self.kv.put(RECORD, &record)?;
         self.state

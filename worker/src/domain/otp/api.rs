@@ -10,7 +10,9 @@ use crate::domain::time::rfc3339;
 impl EnrollmentStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            EnrollmentStatus::Pending => "pending",
+            // Partners see a verification in progress as still pending: it is
+            // not done until the user and token exist (a retry finishes it).
+            EnrollmentStatus::Pending | EnrollmentStatus::Verifying => "pending",
             EnrollmentStatus::Verified => "verified",
             EnrollmentStatus::Locked => "locked",
             EnrollmentStatus::Expired => "expired",
@@ -68,6 +70,13 @@ mod tests {
     use crate::domain::otp::{NewEnrollment, MAX_ATTEMPTS, OTP_TTL_MS};
 
     const KEY: &[u8] = b"test-key";
+
+    fn token() -> crate::domain::otp::PendingToken {
+        crate::domain::otp::PendingToken {
+            sealed: "sealed-token".into(),
+            issued_at: 0,
+        }
+    }
 
     fn enrollment(now: i64) -> Enrollment {
         Enrollment::start(
@@ -151,8 +160,11 @@ mod tests {
     fn view_after_verification_names_the_user() {
         let now = 1_780_000_000_000;
         let mut e = enrollment(now);
-        e.verify(now + 1, "123456", KEY).unwrap();
-        e.user_id = Some("user_0123456789abcdef".into());
+        e.verify(now + 1, "123456", KEY, token()).unwrap();
+        let v = e.view(now + 2);
+        assert_eq!(v["status"], "pending", "verifying is not done yet");
+        assert!(!v.to_string().contains("sealed-token"), "{v}");
+        e.finish("user_0123456789abcdef");
         let v = e.view(now + OTP_TTL_MS * 2);
         assert_eq!(
             v["status"], "verified",
@@ -162,7 +174,7 @@ mod tests {
         assert!(v["verifiedAt"].as_str().unwrap().ends_with('Z'));
         let mut locked = enrollment(now);
         for _ in 0..MAX_ATTEMPTS {
-            let _ = locked.verify(now + 1, "000000", KEY);
+            let _ = locked.verify(now + 1, "000000", KEY, token());
         }
         assert_eq!(locked.view(now + 2)["status"], "locked");
         assert_eq!(locked.view(now + 2)["attemptsRemaining"], 0);

@@ -48,6 +48,9 @@ impl<'de> Deserialize<'de> for CodeHash {
 pub enum EnrollmentStatus {
     /// Code sent, awaiting a correct verify.
     Pending,
+    /// The code was right; the user and registration token are being made.
+    /// A retry with the same code resumes the work (same user, same token).
+    Verifying,
     /// The code was verified once; it cannot be used again.
     Verified,
     /// Attempts ran out; no code will ever be accepted.
@@ -105,6 +108,21 @@ pub struct Enrollment {
     pub verified_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// While `verifying`: the registration token decided at the correct
+    /// guess, so a retry returns the same one. Dropped once verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_token: Option<PendingToken>,
+}
+
+/// The registration token of a verification in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingToken {
+    /// The plain token sealed with `SEALING_KEY` (recoverable by the retry,
+    /// unreadable at rest without the key).
+    pub sealed: String,
+    /// Unix ms the token was minted; its expiry counts from here.
+    pub issued_at: i64,
 }
 
 /// Successful verification.
@@ -113,6 +131,10 @@ pub struct Verified {
     pub enrollment_id: String,
     pub mobile: String,
     pub verified_at: i64,
+    /// The token to finish with: the fresh one, or the stored one on a resume.
+    pub token: PendingToken,
+    /// True when an earlier correct guess had started the same work.
+    pub resumed: bool,
 }
 
 /// Why a verify failed. One variant per check, in the order checked.
@@ -120,6 +142,8 @@ pub struct Verified {
 pub enum VerifyError {
     /// The code was already used successfully; codes are single use.
     AlreadyVerified,
+    /// A `verifying` enrollment lost its pending token (corrupt state).
+    TokenMissing,
     /// No attempts remain (this is the locked state); nothing is accepted.
     TooManyAttempts,
     /// `now >= expiresAt`; the code can no longer be used.
@@ -135,6 +159,7 @@ impl VerifyError {
     pub fn code(&self) -> &'static str {
         match self {
             VerifyError::AlreadyVerified => "already_verified",
+            VerifyError::TokenMissing => "token_missing",
             VerifyError::TooManyAttempts => "too_many_attempts",
             VerifyError::Expired => "expired",
             VerifyError::Malformed { .. } => "malformed_code",
@@ -148,7 +173,7 @@ impl VerifyError {
             VerifyError::Malformed { attempts_remaining }
             | VerifyError::InvalidCode { attempts_remaining } => Some(*attempts_remaining),
             VerifyError::TooManyAttempts => Some(0),
-            VerifyError::AlreadyVerified | VerifyError::Expired => None,
+            VerifyError::AlreadyVerified | VerifyError::TokenMissing | VerifyError::Expired => None,
         }
     }
 }
@@ -182,54 +207,94 @@ impl Enrollment {
             status: EnrollmentStatus::Pending,
             verified_at: None,
             user_id: None,
+            pending_token: None,
         })
     }
 
     /// Status as of `now_ms`: a pending enrollment past `expiresAt` reads
     /// as expired even if that was never persisted.
+    /// A `verifying` enrollment is resumable only while its code is valid,
+    /// and wrong guesses still count against it.
     pub fn effective_status(&self, now_ms: i64) -> EnrollmentStatus {
         match self.status {
-            EnrollmentStatus::Pending if now_ms >= self.expires_at => EnrollmentStatus::Expired,
-            EnrollmentStatus::Pending if self.attempts_remaining == 0 => EnrollmentStatus::Locked,
+            EnrollmentStatus::Pending | EnrollmentStatus::Verifying
+                if now_ms >= self.expires_at =>
+            {
+                EnrollmentStatus::Expired
+            }
+            EnrollmentStatus::Pending | EnrollmentStatus::Verifying
+                if self.attempts_remaining == 0 =>
+            {
+                EnrollmentStatus::Locked
+            }
             other => other,
         }
     }
 
+    /// Whether a guess now would be checked against the code (and so may
+    /// cost an attempt); other states refuse it without looking.
+    pub fn accepts_guesses(&self, now_ms: i64) -> bool {
+        matches!(
+            self.effective_status(now_ms),
+            EnrollmentStatus::Pending | EnrollmentStatus::Verifying
+        )
+    }
+
     /// Checks `candidate` and advances the state. Persist `self` after
     /// every call, success or failure: failures consume attempts.
+    ///
+    /// A correct code moves a pending enrollment to `verifying` with
+    /// `fresh` as its registration token (decided before any await, so a
+    /// crash cannot lose it); on a `verifying` one it returns the stored
+    /// token instead (`resumed`). [`Enrollment::finish`] completes it.
     pub fn verify(
         &mut self,
         now_ms: i64,
         candidate: &str,
         key: &[u8],
+        fresh: PendingToken,
     ) -> Result<Verified, VerifyError> {
         match self.effective_status(now_ms) {
             EnrollmentStatus::Verified => return Err(VerifyError::AlreadyVerified),
             EnrollmentStatus::Locked => {
                 self.status = EnrollmentStatus::Locked;
+                self.pending_token = None;
                 return Err(VerifyError::TooManyAttempts);
             }
             EnrollmentStatus::Expired => {
                 self.status = EnrollmentStatus::Expired;
+                self.pending_token = None;
                 return Err(VerifyError::Expired);
             }
-            EnrollmentStatus::Pending => {}
+            EnrollmentStatus::Pending | EnrollmentStatus::Verifying => {}
         }
 
         let well_formed = is_well_formed_code(candidate);
         if well_formed && codes_match(&self.code_hash.0, key, &self.id, candidate) {
-            self.status = EnrollmentStatus::Verified;
-            self.verified_at = Some(now_ms);
+            let resumed = self.status == EnrollmentStatus::Verifying;
+            let token = if resumed {
+                self.pending_token
+                    .clone()
+                    .ok_or(VerifyError::TokenMissing)?
+            } else {
+                self.status = EnrollmentStatus::Verifying;
+                self.verified_at = Some(now_ms);
+                self.pending_token = Some(fresh.clone());
+                fresh
+            };
             return Ok(Verified {
                 enrollment_id: self.id.clone(),
                 mobile: self.mobile.clone(),
-                verified_at: now_ms,
+                verified_at: self.verified_at.unwrap_or(now_ms),
+                token,
+                resumed,
             });
         }
 
         self.attempts_remaining = self.attempts_remaining.saturating_sub(1);
         if self.attempts_remaining == 0 {
             self.status = EnrollmentStatus::Locked;
+            self.pending_token = None;
             return Err(VerifyError::TooManyAttempts);
         }
         let attempts_remaining = self.attempts_remaining;
@@ -238,6 +303,16 @@ impl Enrollment {
         } else {
             VerifyError::Malformed { attempts_remaining }
         })
+    }
+
+    /// The user and token exist: the enrollment is verified for good and
+    /// the sealed token is no longer kept. No-op unless `verifying`.
+    pub fn finish(&mut self, user_id: &str) {
+        if self.status == EnrollmentStatus::Verifying {
+            self.status = EnrollmentStatus::Verified;
+            self.user_id = Some(user_id.to_owned());
+            self.pending_token = None;
+        }
     }
 }
 
@@ -253,6 +328,13 @@ mod tests {
 
     const KEY: &[u8] = b"enrollment-test-key";
     const T0: i64 = 1_800_000_000_000;
+
+    fn tok() -> PendingToken {
+        PendingToken {
+            sealed: "sealed-token-1".into(),
+            issued_at: T0,
+        }
+    }
 
     fn pending() -> Enrollment {
         Enrollment::start(
@@ -296,15 +378,22 @@ mod tests {
     #[test]
     fn correct_code_verifies_once() {
         let mut e = pending();
-        let ok = e.verify(T0 + 1, "482913", KEY).unwrap();
+        let ok = e.verify(T0 + 1, "482913", KEY, tok()).unwrap();
         assert_eq!(ok.enrollment_id, "enr_test1");
         assert_eq!(ok.mobile, "+2348012345678");
         assert_eq!(ok.verified_at, T0 + 1);
-        assert_eq!(e.status, EnrollmentStatus::Verified);
+        assert!(!ok.resumed);
+        assert_eq!(ok.token, tok());
+        assert_eq!(e.status, EnrollmentStatus::Verifying);
+        assert_eq!(e.pending_token, Some(tok()));
         assert_eq!(e.verified_at, Some(T0 + 1));
+        e.finish("user_1");
+        assert_eq!(e.status, EnrollmentStatus::Verified);
+        assert_eq!(e.user_id.as_deref(), Some("user_1"));
+        assert_eq!(e.pending_token, None, "the sealed token is not kept");
         // Single use.
         assert_eq!(
-            e.verify(T0 + 2, "482913", KEY),
+            e.verify(T0 + 2, "482913", KEY, tok()),
             Err(VerifyError::AlreadyVerified)
         );
         // Verified stays verified past expiry.
@@ -313,8 +402,72 @@ mod tests {
             EnrollmentStatus::Verified
         );
         assert_eq!(
-            e.verify(T0 + OTP_TTL_MS, "482913", KEY),
+            e.verify(T0 + OTP_TTL_MS, "482913", KEY, tok()),
             Err(VerifyError::AlreadyVerified)
+        );
+    }
+
+    #[test]
+    fn verifying_resumes_with_the_first_token() {
+        let mut e = pending();
+        e.verify(T0 + 1, "482913", KEY, tok()).unwrap();
+        // The worker died before finishing: the retry brings another fresh
+        // token, but gets the one decided first, and the first time.
+        let other = PendingToken {
+            sealed: "sealed-token-2".into(),
+            issued_at: T0 + 50,
+        };
+        let again = e.verify(T0 + 50, "482913", KEY, other).unwrap();
+        assert!(again.resumed);
+        assert_eq!(again.token, tok());
+        assert_eq!(again.verified_at, T0 + 1);
+        assert_eq!(e.status, EnrollmentStatus::Verifying);
+        assert_eq!(e.attempts_remaining, 5, "a resume costs nothing");
+        // finish is idempotent: a second finisher changes nothing.
+        e.finish("user_1");
+        let done = e.clone();
+        e.finish("user_2");
+        assert_eq!(e, done);
+    }
+
+    #[test]
+    fn verifying_still_counts_wrong_codes_and_expires() {
+        let mut e = pending();
+        e.verify(T0, "482913", KEY, tok()).unwrap();
+        assert!(e.accepts_guesses(T0 + 1));
+        for left in [4u8, 3, 2, 1] {
+            assert_eq!(
+                e.verify(T0 + 1, "000000", KEY, tok()),
+                Err(VerifyError::InvalidCode {
+                    attempts_remaining: left
+                })
+            );
+        }
+        let mut late = e.clone();
+        assert_eq!(
+            e.verify(T0 + 1, "000000", KEY, tok()),
+            Err(VerifyError::TooManyAttempts)
+        );
+        assert_eq!(e.status, EnrollmentStatus::Locked);
+        assert_eq!(e.pending_token, None);
+        assert!(!e.accepts_guesses(T0 + 2));
+        // Past the code's expiry a verifying enrollment cannot be resumed.
+        assert_eq!(
+            late.verify(T0 + OTP_TTL_MS, "482913", KEY, tok()),
+            Err(VerifyError::Expired)
+        );
+        assert_eq!(late.pending_token, None);
+        assert!(!late.accepts_guesses(T0 + OTP_TTL_MS));
+    }
+
+    #[test]
+    fn verifying_without_its_token_is_refused() {
+        let mut e = pending();
+        e.verify(T0, "482913", KEY, tok()).unwrap();
+        e.pending_token = None;
+        assert_eq!(
+            e.verify(T0 + 1, "482913", KEY, tok()),
+            Err(VerifyError::TokenMissing)
         );
     }
 
@@ -326,13 +479,18 @@ mod tests {
         assert_eq!(e.effective_status(expires), EnrollmentStatus::Expired);
 
         let mut just_in_time = e.clone();
-        assert!(just_in_time.verify(expires - 1, "482913", KEY).is_ok());
+        assert!(just_in_time
+            .verify(expires - 1, "482913", KEY, tok())
+            .is_ok());
 
-        assert_eq!(e.verify(expires, "482913", KEY), Err(VerifyError::Expired));
+        assert_eq!(
+            e.verify(expires, "482913", KEY, tok()),
+            Err(VerifyError::Expired)
+        );
         assert_eq!(e.status, EnrollmentStatus::Expired);
         assert_eq!(e.attempts_remaining, 5, "expired verify costs no attempt");
         assert_eq!(
-            e.verify(expires + 1, "482913", KEY),
+            e.verify(expires + 1, "482913", KEY, tok()),
             Err(VerifyError::Expired)
         );
     }
@@ -342,7 +500,7 @@ mod tests {
         let mut e = pending();
         for expected in [4u8, 3, 2, 1] {
             assert_eq!(
-                e.verify(T0, "000000", KEY),
+                e.verify(T0, "000000", KEY, tok()),
                 Err(VerifyError::InvalidCode {
                     attempts_remaining: expected
                 })
@@ -352,20 +510,20 @@ mod tests {
         }
         // The fifth wrong code brings it to 0 and locks.
         assert_eq!(
-            e.verify(T0, "000000", KEY),
+            e.verify(T0, "000000", KEY, tok()),
             Err(VerifyError::TooManyAttempts)
         );
         assert_eq!(e.attempts_remaining, 0);
         assert_eq!(e.status, EnrollmentStatus::Locked);
         // Correct code after lock still fails.
         assert_eq!(
-            e.verify(T0, "482913", KEY),
+            e.verify(T0, "482913", KEY, tok()),
             Err(VerifyError::TooManyAttempts)
         );
         assert_eq!(e.attempts_remaining, 0);
         // Locked wins over expiry, so the client sees why.
         assert_eq!(
-            e.verify(T0 + OTP_TTL_MS, "482913", KEY),
+            e.verify(T0 + OTP_TTL_MS, "482913", KEY, tok()),
             Err(VerifyError::TooManyAttempts)
         );
         assert_eq!(
@@ -381,23 +539,26 @@ mod tests {
         for (i, bad) in attempts.iter().enumerate() {
             let left = 4 - i as u8;
             assert_eq!(
-                e.verify(T0, bad, KEY),
+                e.verify(T0, bad, KEY, tok()),
                 Err(VerifyError::Malformed {
                     attempts_remaining: left
                 }),
                 "{bad}"
             );
         }
-        assert_eq!(e.verify(T0, "", KEY), Err(VerifyError::TooManyAttempts));
+        assert_eq!(
+            e.verify(T0, "", KEY, tok()),
+            Err(VerifyError::TooManyAttempts)
+        );
         assert_eq!(e.status, EnrollmentStatus::Locked);
     }
 
     #[test]
     fn correct_code_after_some_failures_still_works() {
         let mut e = pending();
-        assert!(e.verify(T0, "111111", KEY).is_err());
-        assert!(e.verify(T0, "222222", KEY).is_err());
-        assert!(e.verify(T0, "482913", KEY).is_ok());
+        assert!(e.verify(T0, "111111", KEY, tok()).is_err());
+        assert!(e.verify(T0, "222222", KEY, tok()).is_err());
+        assert!(e.verify(T0, "482913", KEY, tok()).is_ok());
         assert_eq!(e.attempts_remaining, 3);
     }
 
@@ -405,7 +566,7 @@ mod tests {
     fn wrong_key_never_verifies() {
         let mut e = pending();
         assert_eq!(
-            e.verify(T0, "482913", b"other-key"),
+            e.verify(T0, "482913", b"other-key", tok()),
             Err(VerifyError::InvalidCode {
                 attempts_remaining: 4
             })
@@ -418,7 +579,7 @@ mod tests {
         e.attempts_remaining = 0;
         assert_eq!(e.effective_status(T0), EnrollmentStatus::Locked);
         assert_eq!(
-            e.verify(T0, "482913", KEY),
+            e.verify(T0, "482913", KEY, tok()),
             Err(VerifyError::TooManyAttempts)
         );
     }
@@ -446,8 +607,13 @@ mod tests {
     #[test]
     fn serde_round_trip_camel_case() {
         let mut e = pending();
-        e.verify(T0 + 5, "482913", KEY).unwrap();
-        e.user_id = Some("usr_1".into());
+        e.verify(T0 + 5, "482913", KEY, tok()).unwrap();
+        assert_eq!(serde_json::to_value(&e).unwrap()["status"], "verifying");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap()["pendingToken"]["sealed"],
+            "sealed-token-1"
+        );
+        e.finish("usr_1");
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["clientId"], "cli_partner");
         assert_eq!(json["attemptsRemaining"], 5);
@@ -462,6 +628,7 @@ mod tests {
         let fresh = serde_json::to_value(pending()).unwrap();
         assert!(fresh.get("verifiedAt").is_none());
         assert!(fresh.get("userId").is_none());
+        assert!(fresh.get("pendingToken").is_none());
         assert_eq!(fresh["status"], "pending");
     }
 

@@ -7,6 +7,7 @@
 mod api;
 mod code;
 mod enrollment;
+mod guess_budget;
 mod registration_token;
 
 pub use api::{parse_new, parse_verify};
@@ -15,9 +16,10 @@ pub use code::{
     CodeGenerationError, CODE_LENGTH,
 };
 pub use enrollment::{
-    CodeHash, Enrollment, EnrollmentStatus, MalformedCode, NewEnrollment, Verified, VerifyError,
-    MAX_ATTEMPTS, OTP_TTL_MS,
+    CodeHash, Enrollment, EnrollmentStatus, MalformedCode, NewEnrollment, PendingToken, Verified,
+    VerifyError, MAX_ATTEMPTS, OTP_TTL_MS,
 };
+pub use guess_budget::{Exhausted, GuessBudget, MAX_WRONG_CODES, WRONG_CODE_WINDOW_MS};
 pub use registration_token::{
     ConsumeError, ConsumedToken, IssuedRegistrationToken, RegistrationTokenRecord, TokenError,
     REGISTRATION_TOKEN_MIN_RANDOM_BYTES, REGISTRATION_TOKEN_PREFIX, REGISTRATION_TOKEN_TTL_MS,

@@ -112,19 +112,39 @@ fn token_hash(token: &str) -> String {
 }
 
 impl RegistrationTokenRecord {
+    /// A plain token from caller-supplied CSPRNG bytes (all are used), for
+    /// callers that build the record later (a resumable verification).
+    pub fn new_token(random: &[u8]) -> Result<String, TokenError> {
+        if random.len() < REGISTRATION_TOKEN_MIN_RANDOM_BYTES {
+            return Err(TokenError::InsufficientRandomness);
+        }
+        Ok(format!(
+            "{REGISTRATION_TOKEN_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(random)
+        ))
+    }
+
+    /// The stored hash of `token`.
+    pub fn hash_of(token: &str) -> String {
+        token_hash(token)
+    }
+
+    /// Whether `other` is this same token, re-stored by a resumed
+    /// verification (the record may since have been used: keep it as is).
+    pub fn is_same_token(&self, other: &RegistrationTokenRecord) -> bool {
+        crate::domain::crypto::ct_eq(self.hash.as_bytes(), other.hash.as_bytes())
+            && self.user_id == other.user_id
+            && self.client_id == other.client_id
+            && self.livemode == other.livemode
+    }
+
     /// Mints a token from caller-supplied CSPRNG bytes (all are used).
     pub fn issue(
         random: &[u8],
         user_id: &str,
         now_ms: i64,
     ) -> Result<IssuedRegistrationToken, TokenError> {
-        if random.len() < REGISTRATION_TOKEN_MIN_RANDOM_BYTES {
-            return Err(TokenError::InsufficientRandomness);
-        }
-        let token = format!(
-            "{REGISTRATION_TOKEN_PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(random)
-        );
+        let token = Self::new_token(random)?;
         let record = RegistrationTokenRecord {
             hash: token_hash(&token),
             user_id: user_id.to_owned(),

@@ -130,8 +130,9 @@ impl SmsProviderKind {
 
 /// The provider for one send: test keys always use the sandbox, whatever
 /// `SMS_PROVIDER` says, so test traffic can never reach a real phone; live
-/// keys use `SMS_PROVIDER` (which may itself be `sandbox`, by the operator's
-/// choice, e.g. for local development).
+/// keys use `SMS_PROVIDER`, and are refused when that is the sandbox (unset
+/// included): a live code must reach the phone or fail, never be kept
+/// somewhere else or pretend to have been sent.
 pub fn provider_for(
     livemode: bool,
     sms_provider: Option<&str>,
@@ -139,7 +140,10 @@ pub fn provider_for(
     if !livemode {
         return Ok(SmsProviderKind::Sandbox);
     }
-    SmsProviderKind::from_config(sms_provider)
+    match SmsProviderKind::from_config(sms_provider)? {
+        SmsProviderKind::Sandbox => Err(SmsError::SandboxInLivemode),
+        real => Ok(real),
+    }
 }
 
 impl core::str::FromStr for SmsProviderKind {
@@ -158,6 +162,8 @@ pub enum SmsError {
     InvalidConfig { setting: &'static str },
     /// `SMS_PROVIDER` names no known provider (value sanitised, capped).
     UnknownProvider { name: String },
+    /// A live key with `SMS_PROVIDER=sandbox`: live codes are never faked.
+    SandboxInLivemode,
     /// The provider answered with a refusal; message sanitised and capped.
     ProviderRejected {
         status: u16,
@@ -184,9 +190,26 @@ impl SmsError {
             SmsError::InvalidRecipient => "invalid_recipient",
             SmsError::InvalidConfig { .. } => "sms_invalid_config",
             SmsError::UnknownProvider { .. } => "sms_unknown_provider",
+            SmsError::SandboxInLivemode => "sms_sandbox_in_livemode",
             SmsError::ProviderRejected { .. } => "sms_provider_rejected",
             SmsError::MalformedResponse { .. } => "sms_malformed_response",
             SmsError::Transport { .. } => "sms_transport",
+        }
+    }
+
+    /// Whether the message may have reached the provider (and so the phone)
+    /// despite the error: then its send still counts against the limits.
+    /// Only a refusal we are sure of (nothing sent, or the provider answered
+    /// that it did not take it) gives the budget back; a lost answer (e.g. a
+    /// timeout) or an unreadable success might hide a delivered message.
+    pub fn may_have_been_sent(&self) -> bool {
+        match self {
+            SmsError::InvalidRecipient
+            | SmsError::InvalidConfig { .. }
+            | SmsError::UnknownProvider { .. }
+            | SmsError::SandboxInLivemode
+            | SmsError::ProviderRejected { .. } => false,
+            SmsError::MalformedResponse { .. } | SmsError::Transport { .. } => true,
         }
     }
 }
@@ -197,6 +220,9 @@ impl core::fmt::Display for SmsError {
             SmsError::InvalidRecipient => f.write_str("recipient is not an E.164 number"),
             SmsError::InvalidConfig { setting } => write!(f, "invalid SMS setting {setting}"),
             SmsError::UnknownProvider { name } => write!(f, "unknown SMS provider {name:?}"),
+            SmsError::SandboxInLivemode => f.write_str(
+                "live key with SMS_PROVIDER=sandbox: refusing to send (set a real provider)",
+            ),
             SmsError::ProviderRejected {
                 status,
                 code,
@@ -346,11 +372,14 @@ mod tests {
         ] {
             assert_eq!(provider_for(false, setting), Ok(SmsProviderKind::Sandbox));
         }
-        assert_eq!(provider_for(true, None), Ok(SmsProviderKind::Sandbox));
-        assert_eq!(
-            provider_for(true, Some("sandbox")),
-            Ok(SmsProviderKind::Sandbox)
-        );
+        // Live keys never use the sandbox, configured or by default.
+        for setting in [None, Some(""), Some("sandbox"), Some(" Sandbox ")] {
+            assert_eq!(
+                provider_for(true, setting),
+                Err(SmsError::SandboxInLivemode),
+                "{setting:?}"
+            );
+        }
         assert_eq!(
             provider_for(true, Some("Termii")),
             Ok(SmsProviderKind::Termii)
@@ -363,6 +392,27 @@ mod tests {
             provider_for(true, Some("bogus")),
             Err(SmsError::UnknownProvider { .. })
         ));
+    }
+
+    #[test]
+    fn only_sure_refusals_give_the_send_back() {
+        let refused = [
+            SmsError::InvalidRecipient,
+            SmsError::InvalidConfig { setting: "X" },
+            SmsError::UnknownProvider { name: "x".into() },
+            SmsError::SandboxInLivemode,
+            SmsError::ProviderRejected {
+                status: 400,
+                code: None,
+                message: "no".into(),
+            },
+        ];
+        for e in &refused {
+            assert!(!e.may_have_been_sent(), "{e}");
+        }
+        assert!(SmsError::MalformedResponse { status: 200 }.may_have_been_sent());
+        assert!(SmsError::transport("timeout").may_have_been_sent());
+        assert!(!SmsError::SandboxInLivemode.to_string().contains("code"));
     }
 
     #[test]
