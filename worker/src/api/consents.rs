@@ -108,6 +108,8 @@ async fn create_consent(app: &App, partner: &auth::Partner, new: NewConsent) -> 
         )
         .await?;
     if !verdict.allowed {
+        // The headers describe the bucket that refused, not the client's.
+        app.rate.set(Some(verdict));
         return Err(ApiError::RateLimited {
             retry_after_secs: verdict.retry_after_secs(app.now),
         });
