@@ -6,6 +6,7 @@ use worker::Response;
 
 use crate::domain::consent::ConsentError;
 use crate::domain::input::InputError;
+use crate::domain::limits::LimitError;
 use crate::domain::webauthn::WebauthnError;
 
 #[derive(Debug)]
@@ -30,6 +31,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Over a rate limit (429); seconds until retry.
     RateLimited { retry_after_secs: i64 },
+    /// A fixed cap is reached, e.g. a user's passkeys (409 `conflict`).
+    Limit(LimitError),
     /// A wrong (or malformed) enrollment code (400), with the attempts left.
     InvalidCode { attempts_remaining: u8 },
     /// The enrollment ran out of attempts and is locked (429).
@@ -56,6 +59,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
+            Self::Limit(_) => 409,
             Self::InvalidCode { .. } => 400,
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
@@ -77,6 +81,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Limit(_) => "conflict",
             Self::InvalidCode { .. } => "invalid_code",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::SmsFailed { .. } => "sms_failed",
@@ -98,6 +103,7 @@ impl ApiError {
             Self::RateLimited { .. } => {
                 "Too many requests; retry after the time in Retry-After.".into()
             }
+            Self::Limit(l) => l.message().into(),
             Self::InvalidCode { .. } => "The code is not correct.".into(),
             Self::TooManyAttempts { .. } => {
                 "Too many wrong codes: this enrollment is locked. Start a new enrollment.".into()
@@ -173,9 +179,13 @@ impl ApiError {
             "already_verified" => Self::Conflict(
                 "This enrollment is already verified; its code cannot be used again.",
             ),
-            other => match WebauthnError::from_code(other) {
-                Some(e) => Self::Webauthn(e),
-                None => Self::Internal(format!("durable object answered {other}")),
+            other => match (
+                WebauthnError::from_code(other),
+                LimitError::from_wire_code(other),
+            ) {
+                (Some(e), _) => Self::Webauthn(e),
+                (None, Some(l)) => Self::Limit(l),
+                (None, None) => Self::Internal(format!("durable object answered {other}")),
             },
         }
     }
@@ -184,6 +194,12 @@ impl ApiError {
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> Self {
         Self::Input(e)
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        Self::Limit(e)
     }
 }
 
@@ -211,3 +227,28 @@ impl From<ConsentError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_errors_survive_the_object_boundary() {
+        let e = ApiError::from_code(LimitError::TooManyPasskeys.wire_code());
+        assert_eq!((e.status(), e.code()), (409, "conflict"));
+        assert!(e.body()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("20 passkeys"));
+        let limited = crate::objects::rpc::decode::<()>(
+            json!({"error": "rate_limited", "retryAfterSecs": 17}),
+        );
+        assert!(matches!(
+            limited,
+            Err(ApiError::RateLimited {
+                retry_after_secs: 17
+            })
+        ));
+    }
+}

@@ -35,6 +35,10 @@ pub async fn call<B: Serialize, T: DeserializeOwned>(
 
 pub fn decode<T: DeserializeOwned>(answer: Value) -> ApiResult<T> {
     if let Some(code) = answer.get("error").and_then(Value::as_str) {
+        if code == "rate_limited" {
+            let retry_after_secs = answer["retryAfterSecs"].as_i64().unwrap_or(60);
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
         return Err(ApiError::from_code(code));
     }
     let ok = answer.get("ok").cloned().unwrap_or(Value::Null);
@@ -56,6 +60,10 @@ pub fn answer<T: Serialize>(result: ApiResult<T>) -> worker::Result<Response> {
             worker::console_error!("object error: {detail}");
             json!({ "error": "internal" })
         }
+        Err(ApiError::RateLimited { retry_after_secs }) => {
+            json!({ "error": "rate_limited", "retryAfterSecs": retry_after_secs })
+        }
+        Err(ApiError::Limit(l)) => json!({ "error": l.wire_code() }),
         Err(e) => json!({ "error": e.code() }),
     };
     Response::from_json(&value)
