@@ -10,6 +10,7 @@ use worker::Response;
 use crate::domain::approval::ApprovalRefusal;
 use crate::domain::consent::ConsentError;
 use crate::domain::input::InputError;
+use crate::domain::limits::LimitError;
 use crate::domain::webauthn::WebauthnError;
 
 /// Also the error half of the Durable Object protocol (`objects::rpc`): an
@@ -39,6 +40,8 @@ pub enum ApiError {
     /// Over a rate limit (429); seconds until retry.
     #[serde(rename_all = "camelCase")]
     RateLimited { retry_after_secs: i64 },
+    /// A fixed cap is reached, e.g. a user's passkeys (409 `conflict`).
+    Limit(LimitError),
     /// A wrong (or malformed) enrollment code (400), with the attempts left.
     #[serde(rename_all = "camelCase")]
     InvalidCode { attempts_remaining: u8 },
@@ -71,6 +74,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
+            Self::Limit(_) => 409,
             Self::InvalidCode { .. } => 400,
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
@@ -91,6 +95,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Limit(_) => "conflict",
             Self::InvalidCode { .. } => "invalid_code",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::SmsFailed { .. } => "sms_failed",
@@ -112,6 +117,7 @@ impl ApiError {
             Self::RateLimited { .. } => {
                 "Too many requests; retry after the time in Retry-After.".into()
             }
+            Self::Limit(l) => l.message().into(),
             Self::InvalidCode { .. } => "The code is not correct.".into(),
             Self::TooManyAttempts { .. } => {
                 "Too many wrong codes: this enrollment is locked. Start a new enrollment.".into()
@@ -197,6 +203,12 @@ impl From<InputError> for ApiError {
 impl From<ApprovalRefusal> for ApiError {
     fn from(r: ApprovalRefusal) -> Self {
         Self::Approval(r)
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        Self::Limit(e)
     }
 }
 

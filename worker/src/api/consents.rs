@@ -10,7 +10,7 @@ use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::crypto::{open, seal, sha256_hex};
 use crate::domain::idempotency::{self, Begin};
 use crate::domain::input::{InputError, JsonObject};
-use crate::domain::{ids, qr};
+use crate::domain::{ids, limits, qr};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, bytes, header, json, query, set_header};
 use crate::objects::consent::{Access, ConsentClient, Secrets, TOKEN_SEAL};
@@ -112,6 +112,8 @@ async fn create_consent(app: &App, partner: &auth::Partner, new: NewConsent) -> 
         )
         .await?;
     if !verdict.allowed {
+        // The headers describe the bucket that refused, not the client's.
+        app.rate.set(Some(verdict));
         return Err(ApiError::RateLimited {
             retry_after_secs: verdict.retry_after_secs(app.now),
         });
@@ -218,17 +220,34 @@ fn token_of(raw: &[u8]) -> ApiResult<String> {
     Ok(o.required_str("token")?.to_owned())
 }
 
+/// Phone-side calls are counted by the consent object (30/min together); a
+/// refusal describes that bucket in `X-RateLimit-*`.
+fn phone_limited<T>(app: &App, result: ApiResult<T>) -> ApiResult<T> {
+    if let Err(ApiError::RateLimited { retry_after_secs }) = &result {
+        app.rate
+            .set(Some(limits::phone_refusal(app.now, *retry_after_secs)));
+    }
+    result
+}
+
+/// The consent view for the approval-link `token` (a counted phone-side call):
+/// what opens `/fido/authenticate/*` with `consentId`.
+pub async fn read_with_token(app: &App, id: &str, token: String) -> ApiResult<Value> {
+    phone_limited(app, consent(app, id)?.get(&Access::Token { token }).await)
+}
+
 /// `POST /consents/:id/scan {token}`: what the phone shows.
 pub async fn scan(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
     let token = token_of(&body(&mut req).await?)?;
-    Ok(json(200, &consent(app, id)?.scan(token).await?))
+    let view = phone_limited(app, consent(app, id)?.scan(token).await)?;
+    Ok(json(200, &view))
 }
 
 /// `POST /consents/:id/reject {token}`.
 pub async fn reject(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
     let token = token_of(&body(&mut req).await?)?;
-    let view = consent(app, id)?
+    let rejected = consent(app, id)?
         .decide(&Access::Token { token }, "reject", None, None)
-        .await?;
-    Ok(json(200, &view))
+        .await;
+    Ok(json(200, &phone_limited(app, rejected)?))
 }

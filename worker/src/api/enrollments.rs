@@ -41,6 +41,8 @@ async fn limit(app: &App, subject: &str, sliding: bool, limit: u32, window: i64)
     if verdict.allowed {
         Ok(())
     } else {
+        // The headers describe the bucket that refused, not the client's.
+        app.rate.set(Some(verdict));
         Err(ApiError::RateLimited {
             retry_after_secs: verdict.retry_after_secs(app.now),
         })

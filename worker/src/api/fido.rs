@@ -207,9 +207,7 @@ pub async fn register_complete(mut req: Request, app: &App) -> ApiResult<Respons
 async fn consent_for(app: &App, o: &JsonObject) -> ApiResult<(Visibility, ConsentLink)> {
     let consent_id = o.required_str("consentId")?;
     let token = o.required_str("token")?.to_owned();
-    let view = crate::api::consents::consent(app, consent_id)?
-        .get(&Access::Token { token })
-        .await?;
+    let view = crate::api::consents::read_with_token(app, consent_id, token).await?;
     match view["status"].as_str() {
         Some("pending" | "scanned") => {}
         Some("expired") => return Err(ApiError::Expired),

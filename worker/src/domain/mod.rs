@@ -10,6 +10,7 @@ pub mod fido;
 pub mod idempotency;
 pub mod ids;
 pub mod input;
+pub mod limits;
 pub mod otp;
 pub mod phone;
 pub mod qr;

@@ -17,7 +17,9 @@ use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::consent::{Consent, Decision, DeviceRef, UserRef};
 use crate::domain::crypto::{b64url, matches_hash, open};
+use crate::domain::limits::{self, PhoneGate};
 use crate::domain::random::Random;
+use crate::domain::rate_limit::SlidingLog;
 use crate::domain::webhook::{consent_event_data, consent_event_name};
 use crate::error::{ApiError, ApiResult};
 
@@ -28,6 +30,8 @@ const CONSENT: &str = "consent";
 const SECRETS: &str = "secrets";
 const CHALLENGE: &str = "challenge";
 const CHALLENGE_TTL_MS: i64 = 300_000;
+/// The phone-side request log of this consent (DESIGN "Rate limits").
+const PHONE_LOG: &str = "phone_log";
 
 /// Secrets of one consent: hashes, and the sealed token for QR images.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +140,19 @@ impl DurableObject for ConsentObject {
     }
 }
 
+/// Which accesses share the per-consent phone-side limit: the approval-link
+/// token (scan, reject, and the consent read that opens every
+/// `/fido/authenticate/*` call with `consentId`, so begin and complete each
+/// count once). `Verified` is the second step of a complete already counted.
+/// Hook: the device-key decision (`POST /consents/:id/decision`) must count
+/// here too; its access will be a new variant, which this match forces to decide.
+fn counts_as_phone_request(access: &Access) -> bool {
+    match access {
+        Access::Token { .. } => true,
+        Access::Partner { .. } | Access::Secret { .. } | Access::Verified { .. } => false,
+    }
+}
+
 fn status_message(c: &Consent, now: i64) -> String {
     json!({"type": "status", "consent": c.view(now)}).to_string()
 }
@@ -152,8 +169,16 @@ impl ConsentObject {
     /// 404 unless `access` may see this consent (another client's object is
     /// indistinguishable from none).
     fn check(&self, c: &Consent, access: &Access) -> ApiResult<()> {
+        if self.may_see(c, access)? {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+
+    fn may_see(&self, c: &Consent, access: &Access) -> ApiResult<bool> {
         let s = self.secrets()?;
-        let ok = match access {
+        Ok(match access {
             Access::Partner {
                 client_id,
                 livemode,
@@ -162,11 +187,23 @@ impl ConsentObject {
             Access::Token { token } | Access::Verified { token } => {
                 matches_hash(token, &s.token_hash)
             }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::NotFound)
+        })
+    }
+
+    /// Counts a phone-side request (right or wrong token) in the same
+    /// synchronous step as the token check, before any work: 404 for a wrong
+    /// token whatever the count, 429 past the limit.
+    fn phone_gate(&self, token_ok: bool) -> ApiResult<()> {
+        let mut log: SlidingLog = self.kv.get(PHONE_LOG)?.unwrap_or_default();
+        let now = now_ms();
+        let gate = limits::phone_gate(&mut log, now, token_ok);
+        self.kv.put(PHONE_LOG, &log)?;
+        match gate {
+            PhoneGate::Proceed => Ok(()),
+            PhoneGate::Hidden => Err(ApiError::NotFound),
+            PhoneGate::Limited(v) => Err(ApiError::RateLimited {
+                retry_after_secs: v.retry_after_secs(now),
+            }),
         }
     }
 
@@ -174,7 +211,11 @@ impl ConsentObject {
     async fn open_for(&self, body: &Value) -> ApiResult<(Consent, Access)> {
         let access: Access = rpc::arg(&body["access"])?;
         let c = self.load()?;
-        self.check(&c, &access)?;
+        if counts_as_phone_request(&access) {
+            self.phone_gate(self.may_see(&c, &access)?)?;
+        } else {
+            self.check(&c, &access)?;
+        }
         let c = self.settle(now_ms()).await?.unwrap_or(c);
         Ok((c, access))
     }
@@ -358,6 +399,12 @@ impl ConsentObject {
             Ok(c) => c,
             Err(e) => return Ok(e.into_response()),
         };
+        if !limits::live_socket_room(self.state.get_websockets().len()) {
+            return Ok(ApiError::RateLimited {
+                retry_after_secs: limits::LIVE_RETRY_AFTER_SECS,
+            }
+            .into_response());
+        }
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
         let now = now_ms();

@@ -25,6 +25,7 @@ use crate::domain::fido::{
     self, authentication_options, registration_options, Ceremony, CeremonyKind, Credential,
     NewDevice,
 };
+use crate::domain::limits;
 use crate::domain::webauthn::{
     base64url_encode, AuthenticationResponseJSON, RegistrationResponseJSON, WebauthnError,
 };
@@ -174,6 +175,7 @@ impl CredentialObject {
         let mut stored = ceremony.clone();
         let options = match (ceremony.kind, &ceremony.user) {
             (CeremonyKind::Registration, Some(user)) => {
+                limits::passkey_room(creds.len())?;
                 json!(registration_options(&ceremony, user, &mine))
             }
             (CeremonyKind::Authentication, Some(_)) => {
@@ -244,6 +246,7 @@ impl CredentialObject {
             Some(access) => self.take_ceremony(&args.ceremony_id, access)?,
             None => self.take_phone_registration(&args.ceremony_id)?,
         };
+        limits::passkey_room(self.credentials()?.len())?;
         let now = now_ms();
         let response: RegistrationResponseJSON =
             serde_json::from_value(args.response).map_err(malformed)?;
@@ -266,6 +269,7 @@ impl CredentialObject {
         if self.kv.get::<Credential>(&key)?.is_some() {
             return Err(WebauthnError::CredentialExists.into());
         }
+        limits::passkey_room(self.credentials()?.len())?;
         let cred = Credential::from_registration(
             &ceremony,
             &reg,

@@ -156,6 +156,7 @@ mod tests {
             },
             ApiError::Webauthn(WebauthnError::UserHandleMismatch),
             ApiError::Webauthn(WebauthnError::CredentialExists),
+            ApiError::Limit(crate::domain::limits::LimitError::TooManyPasskeys),
             ApiError::Input(InputError::invalid("deviceName", "is too long")),
         ] {
             let back = round_trip(e.clone());
