@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use std::time::{Duration, Instant};
 
+use mid_tests::passkey::{SoftAuthenticator, ORIGIN};
 use mid_tests::receiver::Received;
 use mid_tests::{eventually, mobile, shared, token_of, Api, Behaviour, Partner, Receiver, Script};
 use serde_json::{json, Value};
@@ -450,4 +451,74 @@ async fn security_retry_after_sets_the_next_attempt() {
         "retried after {waited:?}, before Retry-After: 2"
     );
     assert!(waited < Duration::from_secs(10), "{waited:?}");
+}
+
+#[tokio::test]
+async fn security_concurrent_forwards_of_one_event_make_one_delivery() {
+    // Registrations completed at once for one user: each completion forwards
+    // every event its user's object still holds, so the same event reaches
+    // the outbox from several requests at the same time.
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let r = api
+        .test(
+            &p,
+            "POST",
+            "/sandbox/users",
+            Some(&json!({ "mobile": mobile() })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    let user = r.json()["id"].as_str().unwrap().to_owned();
+    let mut bodies = Vec::new();
+    for _ in 0..8 {
+        let r = api
+            .test(
+                &p,
+                "POST",
+                "/fido/register/begin",
+                Some(&json!({"userId": user})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+        let v = r.json();
+        let response = SoftAuthenticator::new()
+            .register(&v["options"], ORIGIN)
+            .await;
+        bodies.push(json!({"ceremonyId": v["ceremonyId"], "response": response}));
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (api, p) = (api.clone(), p.clone());
+            tokio::spawn(async move {
+                api.test(&p, "POST", "/fido/register/complete", Some(&body))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    wait_for(&rx, "device.registered", 8).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = rx.of("device.registered");
+    let mut ids: Vec<_> = got
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((got.len(), ids.len()), (8, 8), "each event delivered once");
+    let list = deliveries(&api, &p).await;
+    let events: Vec<_> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event"] == "device.registered")
+        .map(|d| d["eventId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events.len(), 8, "one delivery per event: {list}");
 }
