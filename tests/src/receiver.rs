@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -16,6 +17,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// The status we answered.
     pub answered: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -38,6 +41,15 @@ pub struct Script {
     pub ok: (u16, String),
 }
 
+/// How the receiver behaves beyond its [`Script`].
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    /// Extra headers on the `fail` replies (e.g. `Location`, `Retry-After`).
+    pub fail_headers: Vec<(String, String)>,
+    /// Wait this long before answering each request (a slow endpoint).
+    pub delay: Duration,
+}
+
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
@@ -46,6 +58,9 @@ pub struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
     fail_first: Arc<AtomicUsize>,
     script: Arc<Script>,
+    behaviour: Arc<Behaviour>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
 }
 
 impl Receiver {
@@ -63,6 +78,11 @@ impl Receiver {
 
     /// Listens on 127.0.0.1 and answers as `script` says.
     pub async fn scripted(fail_first: usize, script: Script) -> Receiver {
+        Self::behaving(fail_first, script, Behaviour::default()).await
+    }
+
+    /// Listens on 127.0.0.1, answers as `script` says, behaves as `behaviour` says.
+    pub async fn behaving(fail_first: usize, script: Script, behaviour: Behaviour) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let r = Receiver {
@@ -71,6 +91,9 @@ impl Receiver {
             received: Arc::default(),
             fail_first: Arc::new(AtomicUsize::new(fail_first)),
             script: Arc::new(script),
+            behaviour: Arc::new(behaviour),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
         };
         let me = r.clone();
         tokio::spawn(async move {
@@ -78,6 +101,10 @@ impl Receiver {
                 let me = me.clone();
                 tokio::spawn(async move {
                     if let Some(req) = read_request(&mut sock).await {
+                        let now = me.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        me.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(me.behaviour.delay).await;
+                        me.in_flight.fetch_sub(1, Ordering::SeqCst);
                         let fail = me
                             .fail_first
                             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -96,8 +123,17 @@ impl Receiver {
                         } else {
                             "text/plain"
                         };
+                        let extra: String = if fail {
+                            me.behaviour
+                                .fail_headers
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                                .collect()
+                        } else {
+                            String::new()
+                        };
                         let reply = format!(
-                            "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n{body}",
                             body.len()
                         );
                         let _ = sock.write_all(reply.as_bytes()).await;
@@ -106,6 +142,11 @@ impl Receiver {
             }
         });
         r
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn all(&self) -> Vec<Received> {
@@ -167,5 +208,6 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
         headers,
         body,
         answered: 0,
+        at: Instant::now(),
     })
 }

@@ -4,8 +4,11 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use std::time::{Duration, Instant};
+
+use mid_tests::passkey::{SoftAuthenticator, ORIGIN};
 use mid_tests::receiver::Received;
-use mid_tests::{eventually, shared, token_of, Api, Partner, Receiver};
+use mid_tests::{eventually, mobile, shared, token_of, Api, Behaviour, Partner, Receiver, Script};
 use serde_json::{json, Value};
 
 fn hex(bytes: &[u8]) -> String {
@@ -301,4 +304,221 @@ async fn delivery_list_is_bounded_and_validated() {
         )
         .await;
     assert_eq!(r.error(), (404, "not_found".into()));
+}
+
+/// Milliseconds into the day of an RFC 3339 `...THH:MM:SS.mmmZ` value.
+fn ms_of_day(t: &Value) -> i64 {
+    let t = t.as_str().unwrap();
+    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+    ((n(11..13) * 60 + n(14..16)) * 60 + n(17..19)) * 1000 + n(20..23)
+}
+
+/// Deliveries as the partner sees them, newest first.
+async fn deliveries(api: &Api, p: &Partner) -> Value {
+    api.test(&p.clone(), "GET", "/webhooks/deliveries?limit=100", None)
+        .await
+        .json()
+}
+
+#[tokio::test]
+async fn security_a_redirect_is_a_failed_attempt_and_never_followed() {
+    let api = shared();
+    let elsewhere = Receiver::start(0).await;
+    let redirecting = Receiver::behaving(
+        usize::MAX,
+        Script {
+            fail: (302, String::new()),
+            ok: (200, "ok".into()),
+        },
+        Behaviour {
+            fail_headers: vec![("Location".into(), elsewhere.url.clone())],
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let p = partner_with(&api, &redirecting).await;
+    api.consent(&p, json!({"recipient": mobile(), "intent": "login"}))
+        .await;
+    // Two attempts: the first was recorded as failed and retried.
+    wait_for(&redirecting, "consent.created", 2).await;
+    let list = eventually(10, "a recorded 302", || async {
+        let l = deliveries(&api, &p).await;
+        Some(l).filter(|l| l["data"][0]["attempts"].as_u64() >= Some(2))
+    })
+    .await;
+    let d = &list["data"][0];
+    assert_eq!(d["responseStatus"], 302, "{d}");
+    assert_eq!(d["status"], "pending", "a 3xx is not a delivery: {d}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        elsewhere.all().is_empty(),
+        "the redirect target received {:?}",
+        elsewhere.all()
+    );
+}
+
+#[tokio::test]
+async fn security_a_slow_endpoint_does_not_serialise_the_backlog() {
+    let api = shared();
+    let slow = Receiver::behaving(
+        0,
+        Script {
+            fail: (500, String::new()),
+            ok: (200, "ok".into()),
+        },
+        Behaviour {
+            delay: Duration::from_secs(3),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let p = partner_with(&api, &slow).await;
+    let started = Instant::now();
+    for _ in 0..24 {
+        api.consent(&p, json!({"recipient": mobile(), "intent": "login"}))
+            .await;
+    }
+    // One after another this takes 72 s; ten at a time about 9 s.
+    let arrived = eventually(40, "24 deliveries", || async {
+        Some(slow.of("consent.created")).filter(|v| v.len() >= 24)
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut ids: Vec<_> = arrived
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 24, "24 distinct events");
+    let most = slow.max_in_flight();
+    assert!((2..=10).contains(&most), "in flight at once: {most}");
+    let list = eventually(10, "all delivered", || async {
+        let l = deliveries(&api, &p).await;
+        let done = l["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["status"] == "delivered")
+            .count();
+        (done == 24).then_some(l)
+    })
+    .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 24);
+}
+
+#[tokio::test]
+async fn security_retry_after_sets_the_next_attempt() {
+    let api = shared();
+    let limited = Receiver::behaving(
+        1,
+        Script {
+            fail: (429, "slow down".into()),
+            ok: (200, "ok".into()),
+        },
+        Behaviour {
+            fail_headers: vec![("Retry-After".into(), "2".into())],
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let p = partner_with(&api, &limited).await;
+    api.consent(&p, json!({"recipient": mobile(), "intent": "login"}))
+        .await;
+    let first = wait_for(&limited, "consent.created", 1).await.remove(0);
+    let pending = eventually(10, "the 429 recorded", || async {
+        let l = deliveries(&api, &p).await;
+        Some(l).filter(|l| l["data"][0]["responseStatus"] == 429)
+    })
+    .await;
+    // nextAttemptAt says so too: 2 s after the attempt, not the 300 ms backoff.
+    let d = &pending["data"][0];
+    let gap =
+        (ms_of_day(&d["nextAttemptAt"]) - ms_of_day(&d["lastAttemptAt"])).rem_euclid(86_400_000);
+    assert!((1_900..=2_100).contains(&gap), "{gap} ms: {d}");
+    let attempts = wait_for(&limited, "consent.created", 2).await;
+    assert_eq!(
+        attempts.iter().map(|a| a.answered).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    let waited = attempts[1].at.duration_since(first.at);
+    assert!(
+        waited >= Duration::from_millis(1_900),
+        "retried after {waited:?}, before Retry-After: 2"
+    );
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+}
+
+#[tokio::test]
+async fn security_concurrent_forwards_of_one_event_make_one_delivery() {
+    // Registrations completed at once for one user: each completion forwards
+    // every event its user's object still holds, so the same event reaches
+    // the outbox from several requests at the same time.
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let r = api
+        .test(
+            &p,
+            "POST",
+            "/sandbox/users",
+            Some(&json!({ "mobile": mobile() })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    let user = r.json()["id"].as_str().unwrap().to_owned();
+    let mut bodies = Vec::new();
+    for _ in 0..8 {
+        let r = api
+            .test(
+                &p,
+                "POST",
+                "/fido/register/begin",
+                Some(&json!({"userId": user})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.bytes));
+        let v = r.json();
+        let response = SoftAuthenticator::new()
+            .register(&v["options"], ORIGIN)
+            .await;
+        bodies.push(json!({"ceremonyId": v["ceremonyId"], "response": response}));
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (api, p) = (api.clone(), p.clone());
+            tokio::spawn(async move {
+                api.test(&p, "POST", "/fido/register/complete", Some(&body))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    wait_for(&rx, "device.registered", 8).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = rx.of("device.registered");
+    let mut ids: Vec<_> = got
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((got.len(), ids.len()), (8, 8), "each event delivered once");
+    let list = deliveries(&api, &p).await;
+    let events: Vec<_> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event"] == "device.registered")
+        .map(|d| d["eventId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events.len(), 8, "one delivery per event: {list}");
 }

@@ -14,6 +14,7 @@ mod objects;
 mod router;
 mod sms;
 mod store;
+mod webhook_sender;
 
 use worker::{event, Context, Env, Request, Response, Result};
 

@@ -6,6 +6,7 @@ pub mod approval;
 pub mod client;
 pub mod consent;
 pub mod crypto;
+pub mod delivery;
 pub mod fido;
 pub mod idempotency;
 pub mod ids;

@@ -15,6 +15,61 @@ pub fn rfc3339(ms: i64) -> String {
     )
 }
 
+/// Unix milliseconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`,
+/// the HTTP-date form senders must use); `None` for anything else,
+/// including impossible dates. The weekday name is not cross-checked.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = text.split(' ');
+    let weekday = parts.next()?;
+    let (day, month, year, clock, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if parts.next().is_some() || weekday.len() != 4 || !weekday.ends_with(',') || zone != "GMT" {
+        return None;
+    }
+    let num = |s: &str, len: usize| -> Option<i64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let d = num(day, 2)?;
+    let m = i64::try_from(MONTHS.iter().position(|n| *n == month)?).ok()? + 1;
+    let y = num(year, 4)?;
+    let mut hms = clock.split(':');
+    let (h, min, s) = (
+        num(hms.next()?, 2)?,
+        num(hms.next()?, 2)?,
+        num(hms.next()?, 2)?,
+    );
+    if hms.next().is_some() || h > 23 || min > 59 || s > 60 || d < 1 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    // Rejects 31 Nov and 29 Feb of common years: the date must round-trip.
+    if civil_from_days(days) != (y, m, d) {
+        return None;
+    }
+    Some((days * 86_400 + h * 3600 + min * 60 + s) * 1000)
+}
+
+/// Howard Hinnant's civil-to-days algorithm, the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -31,7 +86,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{parse_http_date, rfc3339};
 
     #[test]
     fn formats_known_instants() {
@@ -41,5 +96,31 @@ mod tests {
         // 2026-11-28T00:00:00Z = 20785 days after the epoch (Python's datetime agrees).
         assert_eq!(rfc3339(20_785 * 86_400_000), "2026-11-28T00:00:00.000Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn reads_imf_fixdates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777_000)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        let leap = parse_http_date("Tue, 29 Feb 2000 12:34:56 GMT").unwrap();
+        assert_eq!(rfc3339(leap), "2000-02-29T12:34:56.000Z");
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 29 Feb 1900 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT x",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! storage of the object whose state change they report (consents, credential
 //! objects). `queue` is synchronous, so an event and its state change commit
 //! together; `forward` hands events over, and the owner's alarm retries what
-//! did not go through (the outbox ignores event ids it already has).
+//! did not go through (the outbox ignores event ids it already has). Retries
+//! back off (5 s doubling to 5 min, `domain::delivery`) and never stop: an
+//! event leaves the queue only when the outbox has stored it.
 
 use serde_json::Value;
 use worker::{Env, State};
@@ -10,13 +12,14 @@ use worker::{Env, State};
 use super::outbox::OutboxClient;
 use super::sql_kv::SqlKv;
 use crate::app::OsRandom;
+use crate::domain::delivery::forward_retry_delay_ms;
 use crate::domain::ids;
 use crate::domain::webhook::OutgoingEvent;
 use crate::error::{ApiError, ApiResult};
 
 const PENDING: &str = "pending:";
-/// Re-send delay for events the outbox did not take.
-pub const FORWARD_RETRY_MS: i64 = 5_000;
+/// Failed forwarding rounds in a row (absent: none), for the backoff.
+const FAILURES: &str = "forward_failures";
 
 /// What the event is about: its name, owner and `data`.
 pub struct NewEvent<'a> {
@@ -48,9 +51,10 @@ pub fn queue(kv: &SqlKv, new: NewEvent<'_>, now: i64) -> ApiResult<()> {
 /// goes first so that a forward that never completes is retried; the caller
 /// sets its next alarm afterwards (see [`retry_at`]).
 pub async fn forward(state: &State, env: &Env, kv: &SqlKv, now: i64) {
+    let delay = forward_retry_delay_ms(failures(kv));
     if let Err(e) = state
         .storage()
-        .set_alarm(super::alarm_at(now + FORWARD_RETRY_MS))
+        .set_alarm(super::alarm_at(now.saturating_add(delay)))
         .await
     {
         worker::console_error!("event queue set_alarm: {e}");
@@ -58,9 +62,18 @@ pub async fn forward(state: &State, env: &Env, kv: &SqlKv, now: i64) {
     flush(env, kv).await;
 }
 
-/// Forwards queued events, oldest first, stopping at the first failure.
+/// Forwards queued events, oldest first, stopping at the first failure
+/// (which lengthens the next wait; a round with no failure resets it).
 pub async fn flush(env: &Env, kv: &SqlKv) {
-    let pending: Vec<(String, OutgoingEvent)> = kv.list(PENDING, 100, false).unwrap_or_default();
+    let pending: Vec<(String, OutgoingEvent)> = match kv.list(PENDING, 100, false) {
+        Ok(p) => p,
+        Err(e) => {
+            // Kept, not dropped: the next round reads them again.
+            worker::console_error!("event queue unreadable: {e:?}");
+            note_failure(kv);
+            return;
+        }
+    };
     for (key, event) in pending {
         let sent = match OutboxClient::new(env, &event.client_id, event.livemode) {
             Ok(outbox) => outbox.enqueue(&event).await,
@@ -68,17 +81,36 @@ pub async fn flush(env: &Env, kv: &SqlKv) {
         };
         match sent {
             Ok(()) => {
-                let _ = kv.delete(&key);
+                if let Err(e) = kv.delete(&key) {
+                    // Harmless: re-forwarding a taken event is a no-op.
+                    worker::console_error!("event queue delete {}: {e:?}", event.id);
+                }
             }
             Err(e) => {
                 worker::console_error!("forward {} failed: {e:?}", event.id);
-                break;
+                note_failure(kv);
+                return;
             }
         }
     }
+    if let Err(e) = kv.delete(FAILURES) {
+        worker::console_error!("event queue reset backoff: {e:?}");
+    }
 }
 
-/// When the owner's alarm must fire to retry forwarding, if anything is queued.
+fn failures(kv: &SqlKv) -> u32 {
+    kv.get::<u32>(FAILURES).ok().flatten().unwrap_or(0)
+}
+
+fn note_failure(kv: &SqlKv) {
+    if let Err(e) = kv.put(FAILURES, &failures(kv).saturating_add(1)) {
+        worker::console_error!("event queue backoff: {e:?}");
+    }
+}
+
+/// When the owner's alarm must fire to retry forwarding, if anything is
+/// queued: after the backoff for the failures so far.
 pub fn retry_at(kv: &SqlKv, now: i64) -> ApiResult<Option<i64>> {
-    Ok((kv.count(PENDING)? > 0).then_some(now + FORWARD_RETRY_MS))
+    let delay = forward_retry_delay_ms(failures(kv));
+    Ok((kv.count(PENDING)? > 0).then_some(now.saturating_add(delay)))
 }

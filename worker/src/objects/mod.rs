@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod limiter;
 pub mod mobile;
 pub mod outbox;
+pub mod outbox_store;
 pub mod registration_token;
 pub mod rpc;
 pub mod sql_kv;

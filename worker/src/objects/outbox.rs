@@ -1,92 +1,59 @@
-//! `WebhookOutbox`: one object per (client, mode). It turns events into
-//! signed deliveries, stores them before acknowledging, and delivers them
-//! from its alarm with exponential backoff, so nothing is lost when the
-//! worker restarts between an event and its delivery.
+//! `WebhookOutbox`: one object per (client, mode), i.e. per endpoint. It
+//! turns events into signed deliveries, stores them before acknowledging,
+//! and sends what is due from its alarm, several at once. What an answer
+//! means and when to retry is `domain::delivery`; the fetch is
+//! `webhook_sender`; the tables are `outbox_store`.
 
-use futures_util::future::{select, Either};
-use serde::{Deserialize, Serialize};
+use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use worker::{
-    durable_object, AbortController, Delay, DurableObject, Env, Fetch, Headers, Method, Request,
-    RequestInit, Response, State,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::outbox_store::OutboxStore;
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::open;
-use crate::domain::ids;
-use crate::domain::time::rfc3339;
-use crate::domain::webhook::{
-    retry_delay_ms, secret_key, signed_body, standard_signature, OutgoingEvent, ATTEMPT_TIMEOUT_MS,
+use crate::domain::delivery::{
+    claim_until, retry_horizon_ms, Delivery, Outcome, BATCH, MAX_IN_FLIGHT,
 };
+use crate::domain::ids;
+use crate::domain::webhook::{secret_key, signed_body, OutgoingEvent};
 use crate::error::{ApiError, ApiResult};
 use crate::store::clients::ClientStore;
+use crate::webhook_sender::{FetchSender, WebhookSender};
 
 pub const BINDING: &str = "WEBHOOK_OUTBOX";
 /// Sealing purpose of webhook secrets in client records.
 pub const WEBHOOK_SECRET_SEAL: &str = "webhook-secret";
-/// Deliveries kept for listing; older finished ones are pruned.
-const KEEP: usize = 500;
 const LIST_MAX: usize = 100;
 const CLIENT_ID: &str = "client";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-    Failed,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Delivery {
-    id: String,
-    event_id: String,
-    event: String,
-    body: String,
-    status: DeliveryStatus,
-    attempts: u32,
-    created_at: i64,
-    last_attempt_at: Option<i64>,
-    next_attempt_at: Option<i64>,
-    response_status: Option<u16>,
-}
-
-impl Delivery {
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "object": "webhook_delivery",
-            "eventId": self.event_id,
-            "event": self.event,
-            "status": self.status,
-            "attempts": self.attempts,
-            "createdAt": rfc3339(self.created_at),
-            "lastAttemptAt": self.last_attempt_at.map(rfc3339),
-            "nextAttemptAt": self.next_attempt_at.map(rfc3339),
-            "responseStatus": self.response_status,
-        })
-    }
-}
-
-fn delivery_key(d: &Delivery) -> String {
-    format!("d:{:016}:{}", d.created_at, d.id)
-}
 
 #[durable_object]
 pub struct WebhookOutbox {
     state: State,
     env: Env,
     kv: SqlKv,
+    store: OutboxStore,
+    retry_base_ms: i64,
 }
 
 impl DurableObject for WebhookOutbox {
     fn new(state: State, env: Env) -> Self {
         let kv = SqlKv::new(&state);
-        Self { state, env, kv }
+        let store = OutboxStore::new(&state);
+        let retry_base_ms = Config::from_env(&env).webhook_retry_base_ms;
+        let seen_until = now_ms().saturating_add(retry_horizon_ms(retry_base_ms));
+        if let Err(e) = store.migrate_from(&kv, seen_until) {
+            worker::console_error!("outbox migration: {e:?}");
+        }
+        Self {
+            state,
+            env,
+            kv,
+            store,
+            retry_base_ms,
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -101,7 +68,7 @@ impl DurableObject for WebhookOutbox {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Err(e) = self.deliver_due().await {
+        if let Err(e) = self.deliver_due(&FetchSender).await {
             worker::console_error!("outbox alarm: {e:?}");
         }
         if let Err(e) = self.reschedule().await {
@@ -112,46 +79,42 @@ impl DurableObject for WebhookOutbox {
 }
 
 impl WebhookOutbox {
-    /// Stores the signed delivery (idempotent per event id), then arms the alarm.
+    /// Stores the signed delivery, then arms the alarm. Idempotent per event
+    /// id: the duplicate check and the write are one synchronous step after
+    /// the last await, so two concurrent forwards make one delivery.
     async fn enqueue(&self, body: &Value) -> ApiResult<()> {
         let event: OutgoingEvent = rpc::arg(body)?;
-        let marker = format!("e:{}", event.id);
-        if self.kv.get::<String>(&marker)?.is_some() {
+        let now = now_ms();
+        // Cheap early exit; the authoritative check is in `admit` below.
+        if self.store.seen(&event.id, now)? {
             return Ok(());
         }
         let client = ClientStore::new(&self.env)?
             .get(&event.client_id)
             .await?
             .ok_or(ApiError::NotFound)?;
+        let now = now_ms();
+        let seen_until = now.saturating_add(retry_horizon_ms(self.retry_base_ms));
         if client.webhook_url.is_none() {
             // Nowhere to send it; remember the event so a re-forward is a no-op.
-            self.kv.put(&marker, &String::new())?;
-            return Ok(());
+            return self.store.mark_seen(&event.id, seen_until);
         }
         let key = self.signing_key(&client.webhook_secret_sealed)?;
-        let now = now_ms();
         let mut rng = OsRandom::default();
-        let delivery = Delivery {
-            id: ids::delivery_id(&mut rng),
-            event_id: event.id.clone(),
-            event: event.event.clone(),
-            body: signed_body(&event.event, event.timestamp_ms, &event.data, &key),
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            created_at: now,
-            last_attempt_at: None,
-            next_attempt_at: Some(now),
-            response_status: None,
-        };
+        let delivery = Delivery::new(
+            ids::delivery_id(&mut rng),
+            event.id.clone(),
+            event.event.clone(),
+            signed_body(&event.event, event.timestamp_ms, &event.data, &key),
+            now,
+        );
         if rng.failed() {
             return Err(ApiError::Internal("no randomness".into()));
         }
         self.kv.put(CLIENT_ID, &event.client_id)?;
-        self.kv.put(&marker, &delivery.id)?;
-        self.kv
-            .put(&format!("id:{}", delivery.id), &delivery_key(&delivery))?;
-        self.kv.put(&delivery_key(&delivery), &delivery)?;
-        self.prune()?;
+        if !self.store.admit(&delivery, seen_until, now)? {
+            return Ok(());
+        }
         self.state.storage().set_alarm(super::alarm_at(now)).await?;
         Ok(())
     }
@@ -164,115 +127,98 @@ impl WebhookOutbox {
             .ok_or_else(|| ApiError::Internal("webhook secret unseal failed".into()))
     }
 
-    fn prune(&self) -> ApiResult<()> {
-        let all: Vec<(String, Delivery)> = self.kv.list("d:", usize::MAX, true)?;
-        for (key, d) in all
-            .iter()
-            .skip(KEEP)
-            .filter(|(_, d)| d.status != DeliveryStatus::Pending)
-        {
-            self.kv.delete(key)?;
-            self.kv.delete(&format!("id:{}", d.id))?;
-        }
-        Ok(())
-    }
-
     fn list(&self, body: &Value) -> ApiResult<Value> {
         let limit = body["limit"]
             .as_u64()
-            .map_or(20, |l| l as usize)
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(20)
             .clamp(1, LIST_MAX);
-        let mut items: Vec<(String, Delivery)> = self.kv.list("d:", limit + 1, true)?;
+        let mut items = self.store.newest(limit + 1)?;
         let has_more = items.len() > limit;
         items.truncate(limit);
         Ok(json!({
             "object": "list",
-            "data": items.iter().map(|(_, d)| d.view()).collect::<Vec<_>>(),
+            "data": items.iter().map(Delivery::view).collect::<Vec<_>>(),
             "hasMore": has_more,
         }))
     }
 
     async fn retry(&self, body: &Value) -> ApiResult<Value> {
         let id: String = rpc::arg(&body["deliveryId"])?;
-        let key: String = self
-            .kv
-            .get(&format!("id:{id}"))?
-            .ok_or(ApiError::NotFound)?;
-        let mut d: Delivery = self.kv.get(&key)?.ok_or(ApiError::NotFound)?;
+        let mut d = self.store.get(&id)?.ok_or(ApiError::NotFound)?;
         let now = now_ms();
-        d.status = DeliveryStatus::Pending;
-        d.next_attempt_at = Some(now);
-        self.kv.put(&key, &d)?;
+        d.retry(now);
+        self.store.save(&d)?;
         self.state.storage().set_alarm(super::alarm_at(now)).await?;
         Ok(d.view())
     }
 
-    async fn deliver_due(&self) -> ApiResult<()> {
+    /// Claims what is due (at most [`BATCH`]) and sends it, [`MAX_IN_FLIGHT`]
+    /// at a time, recording each outcome as soon as it arrives.
+    async fn deliver_due(&self, sender: &impl WebhookSender) -> ApiResult<()> {
         let now = now_ms();
-        let due: Vec<(String, Delivery)> = self
-            .kv
-            .list::<Delivery>("d:", usize::MAX, false)?
-            .into_iter()
-            .filter(|(_, d)| {
-                d.status == DeliveryStatus::Pending && d.next_attempt_at.is_some_and(|t| t <= now)
-            })
-            .take(20)
-            .collect();
+        self.store.prune(now)?;
+        let until = claim_until(now);
+        let due = self.store.claim_due(now, BATCH, until)?;
         if due.is_empty() {
             return Ok(());
         }
-        let Some(client_id) = self.kv.get::<String>(CLIENT_ID)? else {
-            return Err(ApiError::Internal("outbox without a client".into()));
-        };
-        let client = ClientStore::new(&self.env)?.get(&client_id).await?;
-        let config = Config::from_env(&self.env);
-        for (key, mut d) in due {
-            let target = client.as_ref().and_then(|c| {
-                c.webhook_url
-                    .clone()
-                    .map(|u| (u, c.webhook_secret_sealed.clone()))
-            });
-            let outcome = match &target {
-                Some((url, sealed)) => match self.signing_key(sealed) {
-                    Ok(k) => send(url, &k, &d).await,
-                    Err(e) => Err(format!("{e:?}")),
-                },
-                None => Err("no webhook URL".into()),
-            };
-            let at = now_ms();
-            d.attempts += 1;
-            d.last_attempt_at = Some(at);
-            match outcome {
-                Ok(status) if (200..300).contains(&status) => {
-                    d.status = DeliveryStatus::Delivered;
-                    d.response_status = Some(status);
-                    d.next_attempt_at = None;
-                }
-                other => {
-                    d.response_status = other.ok();
-                    match retry_delay_ms(config.webhook_retry_base_ms, d.attempts) {
-                        Some(delay) => d.next_attempt_at = Some(at + delay),
-                        None => {
-                            d.status = DeliveryStatus::Failed;
-                            d.next_attempt_at = None;
-                        }
-                    }
-                }
+        // If this alarm dies mid-batch, the claims lapse and this retries them.
+        self.state
+            .storage()
+            .set_alarm(super::alarm_at(until))
+            .await?;
+        let target = self.target().await;
+        let attempts = due.into_iter().map(|d| {
+            let target = &target;
+            async move {
+                let outcome = match target {
+                    Ok((url, key)) => sender.send(&d.request(url, key, now_ms())).await,
+                    Err(_) => Outcome::Unreachable,
+                };
+                (d.id, outcome)
             }
-            self.kv.put(&key, &d)?;
+        });
+        let mut results = stream::iter(attempts).buffer_unordered(MAX_IN_FLIGHT);
+        while let Some((id, outcome)) = results.next().await {
+            if let Err(e) = self.record(&id, &outcome) {
+                worker::console_error!("outbox record {id}: {e:?}");
+            }
+        }
+        if let Err(e) = &target {
+            worker::console_error!("outbox without a usable endpoint: {e:?}");
         }
         Ok(())
     }
 
-    async fn reschedule(&self) -> ApiResult<()> {
-        let next = self
+    /// The endpoint and signing key, read once per alarm.
+    async fn target(&self) -> ApiResult<(String, Vec<u8>)> {
+        let client_id: String = self
             .kv
-            .list::<Delivery>("d:", usize::MAX, false)?
-            .into_iter()
-            .filter(|(_, d)| d.status == DeliveryStatus::Pending)
-            .filter_map(|(_, d)| d.next_attempt_at)
-            .min();
-        if let Some(at) = next {
+            .get(CLIENT_ID)?
+            .ok_or_else(|| ApiError::Internal("outbox without a client".into()))?;
+        let client = ClientStore::new(&self.env)?
+            .get(&client_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal("client gone".into()))?;
+        let url = client
+            .webhook_url
+            .ok_or_else(|| ApiError::Internal("no webhook URL".into()))?;
+        Ok((url, self.signing_key(&client.webhook_secret_sealed)?))
+    }
+
+    /// Applies an outcome to the stored record (re-read: an operator retry
+    /// may have changed it while the attempt was in flight).
+    fn record(&self, id: &str, outcome: &Outcome) -> ApiResult<()> {
+        let Some(mut d) = self.store.get(id)? else {
+            return Ok(());
+        };
+        d.record(outcome, now_ms(), self.retry_base_ms);
+        self.store.save(&d)
+    }
+
+    async fn reschedule(&self) -> ApiResult<()> {
+        if let Some(at) = self.store.next_due()? {
             self.state
                 .storage()
                 .set_alarm(super::alarm_at(at.max(now_ms())))
@@ -280,41 +226,6 @@ impl WebhookOutbox {
         }
         Ok(())
     }
-}
-
-/// One attempt: POST with both signatures, 10 s timeout. The status, or why none.
-async fn send(url: &str, key: &[u8], d: &Delivery) -> Result<u16, String> {
-    let ts = now_ms() / 1000;
-    let headers = Headers::new();
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
-    set("Content-Type", "application/json")?;
-    set("User-Agent", "MID-Webhooks/1")?;
-    set("webhook-id", &d.event_id)?;
-    set("webhook-timestamp", &ts.to_string())?;
-    set(
-        "webhook-signature",
-        &standard_signature(key, &d.event_id, ts, &d.body),
-    )?;
-    set("X-MID-Event", &d.event)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(d.body.clone().into()));
-    let req = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-    let fetch = Fetch::Request(req);
-    let attempt = Box::pin(fetch.send_with_signal(&signal));
-    let timeout = Delay::from(std::time::Duration::from_millis(ATTEMPT_TIMEOUT_MS as u64));
-    let result = match select(attempt, timeout).await {
-        Either::Left((Ok(resp), _)) => Ok(resp.status_code()),
-        Either::Left((Err(e), _)) => Err(e.to_string()),
-        Either::Right(_) => {
-            controller.abort();
-            Err("timeout".into())
-        }
-    };
-    result
 }
 
 /// Typed client of a client's outbox in one mode.
