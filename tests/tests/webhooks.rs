@@ -522,3 +522,87 @@ async fn security_concurrent_forwards_of_one_event_make_one_delivery() {
         .collect();
     assert_eq!(events.len(), 8, "one delivery per event: {list}");
 }
+
+/// The `v1,` signatures of a delivery's `webhook-signature` that verify with `whsec`.
+fn standard_signatures_by(whsec: &str, r: &Received) -> Vec<usize> {
+    let key = STANDARD
+        .decode(whsec.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    let signed = format!(
+        "{}.{}.{body}",
+        r.header("webhook-id").unwrap(),
+        r.header("webhook-timestamp").unwrap()
+    );
+    let want = format!(
+        "v1,{}",
+        STANDARD.encode(hmac_sha256::HMAC::mac(signed.as_bytes(), &key))
+    );
+    r.header("webhook-signature")
+        .unwrap()
+        .split(' ')
+        .enumerate()
+        .filter(|(_, s)| *s == want)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[tokio::test]
+async fn security_a_rotated_webhook_secret_signs_beside_the_new_one_until_it_expires() {
+    let api = shared();
+    let rx = Receiver::start(0).await;
+    let p = partner_with(&api, &rx).await;
+    let path = format!("/clients/{}/webhook-secret", p.id);
+    let r = api
+        .test(&p, "POST", &path, Some(&json!({"expiresIn": 600})))
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
+    let new_secret = r.json()["webhookSecret"].as_str().unwrap().to_owned();
+    assert!(new_secret.starts_with("whsec_") && new_secret != p.webhook_secret);
+    assert!(r.json()["previousExpiresAt"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+
+    // During the overlap: `v1,<new> v1,<old>`, and the body is signed with the new secret.
+    api.consent(&p, json!({"recipient": mobile(), "intent": "login"}))
+        .await;
+    let hook = wait_for(&rx, "consent.created", 1).await.remove(0);
+    assert_eq!(standard_signatures_by(&new_secret, &hook), [0]);
+    assert_eq!(standard_signatures_by(&p.webhook_secret, &hook), [1]);
+    let rotated = Partner {
+        webhook_secret: new_secret.clone(),
+        ..p.clone()
+    };
+    let body = String::from_utf8(hook.body.clone()).unwrap();
+    let (unsigned, sig) = body.rsplit_once(r#","signature":"sha256="#).unwrap();
+    let key = STANDARD
+        .decode(rotated.webhook_secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    assert_eq!(
+        sig.strip_suffix("\"}").unwrap(),
+        hex(&hmac_sha256::HMAC::mac(
+            format!("{unsigned}}}").as_bytes(),
+            &key
+        ))
+    );
+
+    // Rotating again with no overlap: only the newest secret signs.
+    let r = api
+        .admin("POST", &path, Some(&json!({"expiresIn": 0})))
+        .await;
+    assert_eq!(r.status, 201);
+    let newest = Partner {
+        webhook_secret: r.json()["webhookSecret"].as_str().unwrap().to_owned(),
+        ..p.clone()
+    };
+    api.consent(&p, json!({"recipient": mobile(), "intent": "login"}))
+        .await;
+    let hook = wait_for(&rx, "consent.created", 2).await.remove(1);
+    verify(&newest, &hook);
+    assert!(standard_signatures_by(&new_secret, &hook).is_empty());
+    // Another client cannot rotate it.
+    let other = api.partner().await;
+    let r = api.test(&other, "POST", &path, Some(&json!({}))).await;
+    assert_eq!(r.error(), (404, "not_found".into()));
+}

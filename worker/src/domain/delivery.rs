@@ -131,8 +131,11 @@ impl Delivery {
         self.status != DeliveryStatus::Pending
     }
 
-    /// The signed POST for an attempt made at `now` (unix ms).
-    pub fn request(&self, url: &str, key: &[u8], now: i64) -> WebhookRequest {
+    /// The signed POST for an attempt made at `now` (unix ms). `keys` are the
+    /// client's signing keys, current first: during a secret rotation's overlap
+    /// `webhook-signature` carries one `v1,` signature per key, space-separated,
+    /// which Standard Webhooks verifiers accept with either secret.
+    pub fn request(&self, url: &str, keys: &[Vec<u8>], now: i64) -> WebhookRequest {
         let ts = now.div_euclid(1000);
         WebhookRequest {
             url: url.to_owned(),
@@ -143,7 +146,10 @@ impl Delivery {
                 ("webhook-timestamp", ts.to_string()),
                 (
                     "webhook-signature",
-                    standard_signature(key, &self.event_id, ts, &self.body),
+                    keys.iter()
+                        .map(|key| standard_signature(key, &self.event_id, ts, &self.body))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ),
                 ("X-MID-Event", self.event.clone()),
             ],
@@ -419,7 +425,7 @@ mod tests {
         let mut d = delivery();
         d.body = r#"{"event":"x"}"#.into();
         let key = b"k";
-        let req = d.request("https://example.com/h", key, 1_700_000_000_999);
+        let req = d.request("https://example.com/h", &[key.to_vec()], 1_700_000_000_999);
         assert_eq!(req.url, "https://example.com/h");
         assert_eq!(req.body, d.body);
         let header = |name: &str| {
@@ -435,6 +441,26 @@ mod tests {
             Some(standard_signature(key, "evt_1", 1_700_000_000, &d.body))
         );
         assert_eq!(header("X-MID-Event").as_deref(), Some("consent.created"));
+        // During a secret rotation: one signature per key, current first.
+        let both = d.request(
+            "https://example.com/h",
+            &[b"new".to_vec(), b"old".to_vec()],
+            1_700_000_000_999,
+        );
+        let value = both
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "webhook-signature")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert_eq!(
+            value,
+            format!(
+                "{} {}",
+                standard_signature(b"new", "evt_1", 1_700_000_000, &d.body),
+                standard_signature(b"old", "evt_1", 1_700_000_000, &d.body)
+            )
+        );
     }
 
     #[test]

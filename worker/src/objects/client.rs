@@ -56,6 +56,17 @@ pub enum ClientCall {
     /// Replaces the sealed webhook secret; replies the old one's expiry (unix ms).
     #[serde(rename_all = "camelCase")]
     RotateWebhookSecret { sealed: String, expires_in_s: i64 },
+    /// Where and with what the outbox signs now. Replies [`WebhookTarget`].
+    WebhookTarget,
+}
+
+/// The webhook endpoint and the sealed secrets to sign with: the current one
+/// first, then a rotated one during its overlap.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTarget {
+    pub url: Option<String>,
+    pub sealed_secrets: Vec<String>,
 }
 
 /// A call, with the client id the object is named by.
@@ -100,6 +111,17 @@ impl ClientObject {
                 rpc::reply(self.authenticate(client, &key_hash, livemode, now)?)
             }
             ClientCall::Get => rpc::reply(self.load(&id).await?),
+            ClientCall::WebhookTarget => {
+                let client = self.load(&id).await?;
+                rpc::reply(WebhookTarget {
+                    sealed_secrets: client
+                        .signing_secrets(now)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                    url: client.webhook_url,
+                })
+            }
             ClientCall::Update {
                 body,
                 operator,
@@ -281,6 +303,10 @@ impl ClientObjectClient {
             expires_in_s,
         })
         .await
+    }
+
+    pub async fn webhook_target(&self) -> ApiResult<WebhookTarget> {
+        self.call(ClientCall::WebhookTarget).await
     }
 
     pub async fn rotate_webhook_secret(&self, sealed: String, expires_in_s: i64) -> ApiResult<i64> {

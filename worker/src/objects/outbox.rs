@@ -8,6 +8,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::client::ClientObjectClient;
 use super::outbox_store::OutboxStore;
 use super::rpc;
 use super::sql_kv::SqlKv;
@@ -20,7 +21,6 @@ use crate::domain::delivery::{
 use crate::domain::ids;
 use crate::domain::webhook::{secret_key, signed_body, OutgoingEvent};
 use crate::error::{ApiError, ApiResult};
-use crate::store::clients::ClientStore;
 use crate::webhook_sender::{FetchSender, WebhookSender};
 
 pub const BINDING: &str = "WEBHOOK_OUTBOX";
@@ -89,17 +89,21 @@ impl WebhookOutbox {
         if self.store.seen(&event.id, now)? {
             return Ok(());
         }
-        let client = ClientStore::new(&self.env)?
-            .get(&event.client_id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let target = ClientObjectClient::new(&self.env, &event.client_id)?
+            .webhook_target()
+            .await?;
         let now = now_ms();
         let seen_until = now.saturating_add(retry_horizon_ms(self.retry_base_ms));
-        if client.webhook_url.is_none() {
+        if target.url.is_none() {
             // Nowhere to send it; remember the event so a re-forward is a no-op.
             return self.store.mark_seen(&event.id, seen_until);
         }
-        let key = self.signing_key(&client.webhook_secret_sealed)?;
+        // The body's own signature uses the current secret only (DESIGN §4).
+        let key = self
+            .signing_keys(&target.sealed_secrets)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::Internal("client without a webhook secret".into()))?;
         let mut rng = OsRandom::default();
         let delivery = Delivery::new(
             ids::delivery_id(&mut rng),
@@ -119,12 +123,18 @@ impl WebhookOutbox {
         Ok(())
     }
 
-    fn signing_key(&self, sealed: &str) -> ApiResult<Vec<u8>> {
+    /// The HMAC keys of sealed `whsec_` secrets, in order.
+    fn signing_keys(&self, sealed: &[String]) -> ApiResult<Vec<Vec<u8>>> {
         let seal_key = Config::from_env(&self.env).sealing_key(WEBHOOK_SECRET_SEAL)?;
-        open(&seal_key, sealed)
-            .and_then(|s| String::from_utf8(s).ok())
-            .and_then(|s| secret_key(&s))
-            .ok_or_else(|| ApiError::Internal("webhook secret unseal failed".into()))
+        sealed
+            .iter()
+            .map(|s| {
+                open(&seal_key, s)
+                    .and_then(|s| String::from_utf8(s).ok())
+                    .and_then(|s| secret_key(&s))
+                    .ok_or_else(|| ApiError::Internal("webhook secret unseal failed".into()))
+            })
+            .collect()
     }
 
     fn list(&self, body: &Value) -> ApiResult<Value> {
@@ -173,7 +183,7 @@ impl WebhookOutbox {
             let target = &target;
             async move {
                 let outcome = match target {
-                    Ok((url, key)) => sender.send(&d.request(url, key, now_ms())).await,
+                    Ok((url, keys)) => sender.send(&d.request(url, keys, now_ms())).await,
                     Err(_) => Outcome::Unreachable,
                 };
                 (d.id, outcome)
@@ -191,20 +201,20 @@ impl WebhookOutbox {
         Ok(())
     }
 
-    /// The endpoint and signing key, read once per alarm.
-    async fn target(&self) -> ApiResult<(String, Vec<u8>)> {
+    /// The endpoint and signing keys (current first), read once per alarm
+    /// from the client's object: a rotation or URL change applies at once.
+    async fn target(&self) -> ApiResult<(String, Vec<Vec<u8>>)> {
         let client_id: String = self
             .kv
             .get(CLIENT_ID)?
             .ok_or_else(|| ApiError::Internal("outbox without a client".into()))?;
-        let client = ClientStore::new(&self.env)?
-            .get(&client_id)
-            .await?
-            .ok_or_else(|| ApiError::Internal("client gone".into()))?;
-        let url = client
-            .webhook_url
+        let target = ClientObjectClient::new(&self.env, &client_id)?
+            .webhook_target()
+            .await?;
+        let url = target
+            .url
             .ok_or_else(|| ApiError::Internal("no webhook URL".into()))?;
-        Ok((url, self.signing_key(&client.webhook_secret_sealed)?))
+        Ok((url, self.signing_keys(&target.sealed_secrets)?))
     }
 
     /// Applies an outcome to the stored record (re-read: an operator retry
