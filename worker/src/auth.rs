@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::domain::client::ClientRecord;
 use crate::domain::crypto::{ct_eq, sha256, sha256_hex};
 use crate::domain::ids;
+use crate::domain::tenant::Tenant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
 use crate::objects::client::{Authenticated, ClientObjectClient};
@@ -17,6 +18,13 @@ use crate::objects::outbox::OutboxClient;
 pub struct Partner {
     pub client: ClientRecord,
     pub livemode: bool,
+}
+
+impl Partner {
+    /// The client in its key's mode: whose records this request may touch.
+    pub fn tenant(&self) -> Tenant {
+        Tenant::new(self.client.id.clone(), self.livemode)
+    }
 }
 
 pub enum Caller {

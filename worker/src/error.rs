@@ -206,6 +206,19 @@ impl From<ApprovalRefusal> for ApiError {
     }
 }
 
+impl From<crate::domain::passkeys::PasskeyError> for ApiError {
+    fn from(e: crate::domain::passkeys::PasskeyError) -> Self {
+        use crate::domain::passkeys::PasskeyError as P;
+        match e {
+            P::Webauthn(w) => Self::Webauthn(w),
+            P::Limit(l) => Self::Limit(l),
+            P::Approval(a) => Self::Approval(a),
+            P::NotFound => Self::NotFound,
+            P::NeedsApiKey => Self::Unauthorized,
+        }
+    }
+}
+
 impl From<LimitError> for ApiError {
     fn from(e: LimitError) -> Self {
         Self::Limit(e)

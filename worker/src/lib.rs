@@ -18,9 +18,10 @@ mod webhook_sender;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+pub use objects::ceremony::CeremonyObject;
+pub use objects::client::ClientObject;
 pub use objects::consent::ConsentObject;
 pub use objects::credential_index::CredentialIndex;
-pub use objects::credentials::CredentialObject;
 pub use objects::enrollment::EnrollmentObject;
 pub use objects::idempotency::IdempotencyObject;
 pub use objects::inbox::SandboxInbox;

@@ -91,7 +91,7 @@ pub async fn create_user(mut req: Request, app: &App) -> ApiResult<Response> {
         .await?
         .ok_or_else(|| ApiError::Internal("mobile object returned no user".into()))?;
     let user = UserClient::new(&app.env, &user_id)?
-        .ensure(&user_id, &mobile, false, &p.client.id)
+        .ensure(&user_id, &mobile, &p.tenant())
         .await?;
     Ok(json(201, &user.view()))
 }

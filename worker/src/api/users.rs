@@ -16,7 +16,7 @@ pub async fn get(req: Request, app: &App, id: &str) -> ApiResult<Response> {
         return Err(ApiError::NotFound);
     }
     let view = UserClient::new(&app.env, id)?
-        .view_for(&partner.client.id, partner.livemode)
+        .view_for(&partner.tenant())
         .await?;
     Ok(json(200, &view))
 }

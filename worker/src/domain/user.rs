@@ -61,6 +61,15 @@ impl UserRecord {
         true
     }
 
+    /// The user as options and events show it.
+    pub fn user_ref(&self) -> super::consent::UserRef {
+        super::consent::UserRef {
+            id: self.id.clone(),
+            mobile: self.mobile.clone(),
+            verified: self.verified,
+        }
+    }
+
     /// Whether a partner key of `client_id` in `livemode` may see this user.
     pub fn visible_to(&self, client_id: &str, livemode: bool) -> bool {
         self.livemode == livemode && self.clients.iter().any(|c| c == client_id)

@@ -217,7 +217,11 @@ impl EnrollmentObject {
             .await?
             .ok_or_else(|| ApiError::Internal("mobile object returned no user".into()))?;
         UserClient::new(&self.env, &user_id)?
-            .ensure(&user_id, &e.mobile, e.livemode, &e.client_id)
+            .ensure(
+                &user_id,
+                &e.mobile,
+                &crate::domain::tenant::Tenant::new(e.client_id.clone(), e.livemode),
+            )
             .await?;
         let record = RegistrationTokenRecord {
             hash: RegistrationTokenRecord::hash_of(&token),

@@ -1,10 +1,10 @@
 //! Durable Objects, one class per file, each with a typed client so the
 //! internal paths live next to the handler that serves them.
 
+pub mod ceremony;
 pub mod client;
 pub mod consent;
 pub mod credential_index;
-pub mod credentials;
 pub mod enrollment;
 pub mod event_queue;
 pub mod gate;

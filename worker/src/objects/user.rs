@@ -1,75 +1,197 @@
-//! `UserObject`: one object per `user_`, holding the user record, the
-//! clients allowed to see it, and its entitlements.
+//! `UserObject`: one object per `user_`, the authority on a person: the user
+//! record (mobile, which clients see it, entitlements), their passkeys with
+//! sign counters, the ceremonies begun for them, and the device events not
+//! yet handed to the webhook outbox.
+//!
+//! Every check-then-write (consuming a challenge, verifying an assertion and
+//! advancing its counter, registering, deregistering) runs with no `.await`
+//! in between, so it is atomic; a state change and its event are written in
+//! the same synchronous step and forwarded afterwards, retried from the alarm.
+//! The decisions themselves are pure (`domain::passkeys`, `domain::approval`).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::credential_index::{CredentialIndexClient, Owner};
+use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
+use crate::domain::consent::{DeviceRef, UserRef};
+use crate::domain::fido::{self, Ceremony, Credential, NewDevice};
 use crate::domain::ids;
+use crate::domain::limits;
+use crate::domain::passkeys::{self, Completer};
+use crate::domain::tenant::Tenant;
 use crate::domain::user::UserRecord;
+use crate::domain::webauthn::{
+    base64url_decode, base64url_encode, AuthenticationResponseJSON, RegistrationResponseJSON,
+    WebauthnError,
+};
+use crate::domain::webhook::{DEVICE_DEREGISTERED, DEVICE_REGISTERED};
 use crate::error::{ApiError, ApiResult};
+use crate::store::devices::{DeviceEntry, DeviceStore};
 
 pub const BINDING: &str = "USERS";
 const USER: &str = "user";
+const CRED: &str = "cred:";
+const CEREMONY: &str = "cer:";
+/// Ceremonies read per purge (they live 5 minutes; a user rarely has more than a few).
+const CEREMONY_SCAN: usize = 200;
+
+/// The calls a `UserObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum UserCall {
+    /// Creates the user on first call (drawing its appAccountToken here, so
+    /// racing first calls agree) and lets `tenant` see it. Replies the record.
+    Ensure {
+        id: String,
+        mobile: String,
+        tenant: Tenant,
+    },
+    /// `GET /users/:id` for `tenant` (404 unless it sees the user).
+    View { tenant: Tenant },
+    /// Stores a ceremony for this user and replies its options. A partner
+    /// ceremony needs the user visible to its tenant; a phone registration
+    /// (the worker consumed the registration token naming this user) needs
+    /// the user in the ceremony's mode.
+    Begin { ceremony: Box<Ceremony> },
+    /// Completes a registration; replies the device view.
+    #[serde(rename_all = "camelCase")]
+    Register {
+        ceremony_id: String,
+        /// `None`: the person's phone (only a phone-registration ceremony).
+        tenant: Option<Tenant>,
+        response: Value,
+        device_name: Option<String>,
+        device_id: String,
+    },
+    /// Verifies an assertion and advances the counter; replies [`SignedIn`].
+    #[serde(rename_all = "camelCase")]
+    Authenticate {
+        /// A ceremony stored here, consumed now (partner path with `userId`)...
+        ceremony_id: Option<String>,
+        /// ...or one already consumed from its own object (discoverable, phone path).
+        ceremony: Option<Box<Ceremony>>,
+        tenant: Tenant,
+        response: Value,
+    },
+    /// The tenant's view of the user's passkeys, newest first (404 if it does not see the user).
+    Devices { tenant: Tenant },
+    /// One passkey the tenant registered.
+    #[serde(rename_all = "camelCase")]
+    Device { device_id: String, tenant: Tenant },
+    /// Removes a passkey the tenant registered; replies it.
+    #[serde(rename_all = "camelCase")]
+    Deregister { device_id: String, tenant: Tenant },
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedIn {
+    pub user: UserRef,
+    pub device: DeviceRef,
+}
 
 #[durable_object]
 pub struct UserObject {
+    state: State,
+    env: Env,
     kv: SqlKv,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnsureArgs {
-    id: String,
-    mobile: String,
-    livemode: bool,
-    client_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReaderArgs {
-    client_id: String,
-    livemode: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GrantArgs {
-    client_id: String,
-}
-
 impl DurableObject for UserObject {
-    fn new(state: State, _env: Env) -> Self {
-        Self {
-            kv: SqlKv::new(&state),
-        }
+    fn new(state: State, env: Env) -> Self {
+        let kv = SqlKv::new(&state);
+        Self { state, env, kv }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "ensure" => rpc::answer(self.ensure(&body)),
-            "get" => rpc::answer(self.get(&body)),
-            "grant" => rpc::answer(self.grant(&body)),
-            "record" => rpc::answer(self.load()),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
+        rpc::serve(req, |call: UserCall| self.handle(call, now_ms())).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        if let Err(e) = self.purge_expired(now_ms()) {
+            worker::console_error!("user ceremonies purge: {e:?}");
         }
+        event_queue::flush(&self.env, &self.kv).await;
+        if let Err(e) = self.reschedule().await {
+            worker::console_error!("user reschedule: {e:?}");
+        }
+        Response::empty()
     }
 }
 
+fn malformed(_: serde_json::Error) -> ApiError {
+    ApiError::Webauthn(WebauthnError::MalformedResponse)
+}
+
 impl UserObject {
+    async fn handle(&self, call: UserCall, now: i64) -> ApiResult<Value> {
+        match call {
+            UserCall::Ensure { id, mobile, tenant } => {
+                rpc::reply(self.ensure(&id, &mobile, &tenant, now)?)
+            }
+            UserCall::View { tenant } => rpc::reply(self.visible_user(&tenant)?.view()),
+            UserCall::Begin { ceremony } => self.begin(*ceremony, now).await,
+            UserCall::Register {
+                ceremony_id,
+                tenant,
+                response,
+                device_name,
+                device_id,
+            } => {
+                let who = tenant.as_ref().map_or(Completer::Phone, Completer::Partner);
+                self.register(&ceremony_id, who, response, device_name, &device_id, now)
+                    .await
+            }
+            UserCall::Authenticate {
+                ceremony_id,
+                ceremony,
+                tenant,
+                response,
+            } => {
+                let ceremony = match (ceremony, ceremony_id) {
+                    (Some(c), _) => *c,
+                    (None, Some(id)) => self.take(&id, Completer::Partner(&tenant), now)?,
+                    (None, None) => return Err(ApiError::Internal("no ceremony".into())),
+                };
+                rpc::reply(self.authenticate(&ceremony, response, now)?)
+            }
+            UserCall::Devices { tenant } => {
+                self.visible_user(&tenant)?;
+                let creds = self.credentials()?;
+                let list: Vec<Credential> = passkeys::visible(&creds, &tenant)
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                rpc::reply(list)
+            }
+            UserCall::Device { device_id, tenant } => rpc::reply(self.device(&device_id, &tenant)?),
+            UserCall::Deregister { device_id, tenant } => {
+                rpc::reply(self.deregister(&device_id, &tenant, now).await?)
+            }
+        }
+    }
+
     fn load(&self) -> ApiResult<UserRecord> {
         self.kv.get(USER)?.ok_or(ApiError::NotFound)
     }
 
-    /// Creates the user on first call (the appAccountToken is drawn here, so
-    /// racing first calls still agree on one) and lets the client see it.
-    fn ensure(&self, body: &Value) -> ApiResult<UserRecord> {
-        let a: EnsureArgs = rpc::arg(body)?;
+    /// The user if `tenant` may see it, else 404 (another client's user is none).
+    fn visible_user(&self, tenant: &Tenant) -> ApiResult<UserRecord> {
+        let user = self.load()?;
+        if user.visible_to(&tenant.client_id, tenant.livemode()) {
+            Ok(user)
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+
+    fn ensure(&self, id: &str, mobile: &str, tenant: &Tenant, now: i64) -> ApiResult<UserRecord> {
         let mut user = match self.kv.get::<UserRecord>(USER)? {
             Some(u) => u,
             None => {
@@ -78,28 +200,236 @@ impl UserObject {
                 if rng.failed() {
                     return Err(ApiError::Internal("no randomness".into()));
                 }
-                UserRecord::new(&a.id, &a.mobile, a.livemode, &token, now_ms())
+                UserRecord::new(id, mobile, tenant.livemode(), &token, now)
             }
         };
-        user.grant(&a.client_id);
+        if user.livemode != tenant.livemode() {
+            return Err(ApiError::Internal("user of the other mode".into()));
+        }
+        user.grant(&tenant.client_id);
         self.kv.put(USER, &user)?;
         Ok(user)
     }
 
-    fn get(&self, body: &Value) -> ApiResult<Value> {
-        let a: ReaderArgs = rpc::arg(body)?;
-        let user = self.load()?;
-        if !user.visible_to(&a.client_id, a.livemode) {
-            return Err(ApiError::NotFound);
-        }
-        Ok(user.view())
+    fn credentials(&self) -> ApiResult<Vec<Credential>> {
+        Ok(self
+            .kv
+            .list::<Credential>(CRED, usize::MAX, false)?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect())
     }
 
-    fn grant(&self, body: &Value) -> ApiResult<()> {
-        let a: GrantArgs = rpc::arg(body)?;
+    /// Stores a ceremony for this user and answers its options.
+    async fn begin(&self, mut ceremony: Ceremony, now: i64) -> ApiResult<Value> {
+        let user = self.load()?;
+        let allowed = if ceremony.phone_registration {
+            user.livemode == ceremony.livemode
+        } else {
+            user.visible_to(&ceremony.client_id, ceremony.livemode)
+        };
+        if !allowed {
+            return Err(ApiError::NotFound);
+        }
+        self.purge_expired(now)?;
+        let options = passkeys::begin(&mut ceremony, user.user_ref(), &self.credentials()?)?;
+        self.kv
+            .put(&format!("{CEREMONY}{}", ceremony.id), &ceremony)?;
+        if self.state.storage().get_alarm().await?.is_none() {
+            self.state
+                .storage()
+                .set_alarm(super::alarm_at(ceremony.expires_at))
+                .await?;
+        }
+        Ok(options)
+    }
+
+    /// Consumes a ceremony: deleted on first use whatever the outcome; a
+    /// caller who may not take it neither sees nor consumes it.
+    fn take(&self, id: &str, who: Completer<'_>, now: i64) -> ApiResult<Ceremony> {
+        let key = format!("{CEREMONY}{id}");
+        let ceremony: Ceremony = self
+            .kv
+            .get(&key)?
+            .ok_or(ApiError::Webauthn(WebauthnError::CeremonyExpired))?;
+        passkeys::may_take(&ceremony, who)?;
+        self.kv.delete(&key)?;
+        ceremony.check_live(now)?;
+        Ok(ceremony)
+    }
+
+    async fn register(
+        &self,
+        ceremony_id: &str,
+        who: Completer<'_>,
+        response: Value,
+        device_name: Option<String>,
+        device_id: &str,
+        now: i64,
+    ) -> ApiResult<Value> {
+        let ceremony = self.take(ceremony_id, who, now)?;
+        limits::passkey_room(self.credentials()?.len())?;
+        let response: RegistrationResponseJSON =
+            serde_json::from_value(response).map_err(malformed)?;
+        let user = ceremony
+            .user
+            .clone()
+            .ok_or_else(|| ApiError::Internal("registration without user".into()))?;
+        let reg = fido::verify_registration_for(&ceremony, &response, now)?;
+        let key = format!("{CRED}{}", base64url_encode(&reg.credential_id));
+        if self.kv.get::<Credential>(&key)?.is_some() {
+            return Err(WebauthnError::CredentialExists.into());
+        }
+        CredentialIndexClient::new(&self.env, &reg.credential_id)?
+            .claim(&Owner {
+                user_id: user.id.clone(),
+                device_id: device_id.to_owned(),
+            })
+            .await?;
+        // Re-checked after the await: the id may have been registered, or the cap reached, meanwhile.
+        if self.kv.get::<Credential>(&key)?.is_some() {
+            return Err(WebauthnError::CredentialExists.into());
+        }
+        limits::passkey_room(self.credentials()?.len())?;
+        let cred = Credential::from_registration(
+            &ceremony,
+            &reg,
+            &NewDevice {
+                device_id,
+                user_id: &user.id,
+                name: device_name.as_deref(),
+                now,
+            },
+        );
+        self.kv.put(&key, &cred)?;
+        self.queue_event(&cred, DEVICE_REGISTERED, "registered", &user, now)?;
+        self.after_change(now).await;
+        if let Err(e) = self.directory_put(&cred).await {
+            worker::console_error!("device directory put: {e:?}");
+        }
+        Ok(cred.view("active"))
+    }
+
+    /// Verifies an assertion (and, on the phone path, DESIGN §2) and advances
+    /// the counter in one synchronous step. A phone-path approval lets the
+    /// consent's client see the user from now on.
+    fn authenticate(&self, ceremony: &Ceremony, response: Value, now: i64) -> ApiResult<SignedIn> {
+        let response: AuthenticationResponseJSON =
+            serde_json::from_value(response).map_err(malformed)?;
+        let key = format!("{CRED}{}", base64url_encode(&response.raw_id));
+        let mut cred: Credential = self
+            .kv
+            .get(&key)?
+            .ok_or(ApiError::Webauthn(WebauthnError::UnknownCredential))?;
         let mut user = self.load()?;
-        if user.grant(&a.client_id) {
+        let verified = passkeys::authenticate(ceremony, &response, &cred, &user.mobile, now)?;
+        cred.record_use(&verified, now);
+        self.kv.put(&key, &cred)?;
+        if ceremony.consent.is_some() && user.grant(&ceremony.client_id) {
             self.kv.put(USER, &user)?;
+        }
+        Ok(SignedIn {
+            user: user.user_ref(),
+            device: cred.device_ref(),
+        })
+    }
+
+    fn device(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Credential> {
+        self.credentials()?
+            .into_iter()
+            .find(|c| c.device_id == device_id && tenant.owns(&c.client_id, c.livemode))
+            .ok_or(ApiError::NotFound)
+    }
+
+    async fn deregister(
+        &self,
+        device_id: &str,
+        tenant: &Tenant,
+        now: i64,
+    ) -> ApiResult<Credential> {
+        let cred = self.device(device_id, tenant)?;
+        let user = self.load()?.user_ref();
+        self.kv.delete(&format!("{CRED}{}", cred.credential_id))?;
+        self.queue_event(&cred, DEVICE_DEREGISTERED, "deregistered", &user, now)?;
+        self.after_change(now).await;
+        if let Some(raw) = base64url_decode(&cred.credential_id) {
+            if let Err(e) = async {
+                CredentialIndexClient::new(&self.env, &raw)?
+                    .release(&cred.user_id)
+                    .await
+            }
+            .await
+            {
+                worker::console_error!("credential index release: {e:?}");
+            }
+        }
+        if let Err(e) = async { DeviceStore::new(&self.env)?.delete(&cred.device_id).await }.await {
+            worker::console_error!("device directory delete: {e:?}");
+        }
+        Ok(cred)
+    }
+
+    async fn directory_put(&self, cred: &Credential) -> ApiResult<()> {
+        DeviceStore::new(&self.env)?
+            .put(&DeviceEntry {
+                device_id: cred.device_id.clone(),
+                user_id: cred.user_id.clone(),
+                client_id: cred.client_id.clone(),
+                livemode: cred.livemode,
+            })
+            .await
+    }
+
+    /// Writes the event beside the state change (same synchronous step).
+    fn queue_event(
+        &self,
+        cred: &Credential,
+        name: &str,
+        status: &str,
+        user: &UserRef,
+        now: i64,
+    ) -> ApiResult<()> {
+        event_queue::queue(
+            &self.kv,
+            NewEvent {
+                event: name,
+                client_id: &cred.client_id,
+                livemode: cred.livemode,
+                data: fido::device_event_data(cred, status, user),
+            },
+            now,
+        )
+    }
+
+    async fn after_change(&self, now: i64) {
+        event_queue::forward(&self.state, &self.env, &self.kv, now).await;
+        if let Err(e) = self.reschedule().await {
+            worker::console_error!("user reschedule: {e:?}");
+        }
+    }
+
+    fn purge_expired(&self, now: i64) -> ApiResult<()> {
+        for (key, c) in self.kv.list::<Ceremony>(CEREMONY, CEREMONY_SCAN, false)? {
+            if c.expires_at <= now {
+                self.kv.delete(&key)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn reschedule(&self) -> ApiResult<()> {
+        let storage = self.state.storage();
+        let now = now_ms();
+        let retry = event_queue::retry_at(&self.kv, now)?;
+        let expiry = self
+            .kv
+            .list::<Ceremony>(CEREMONY, CEREMONY_SCAN, false)?
+            .into_iter()
+            .map(|(_, c)| c.expires_at)
+            .min();
+        match [retry, expiry].into_iter().flatten().min() {
+            Some(at) => storage.set_alarm(super::alarm_at(at)).await?,
+            None => storage.delete_alarm().await?,
         }
         Ok(())
     }
@@ -117,40 +447,89 @@ impl UserClient {
         })
     }
 
-    /// Creates the user if new; lets `client_id` see it either way.
-    pub async fn ensure(
-        &self,
-        id: &str,
-        mobile: &str,
-        livemode: bool,
-        client_id: &str,
-    ) -> ApiResult<UserRecord> {
-        rpc::call(
-            &self.stub,
-            "ensure",
-            &json!({"id": id, "mobile": mobile, "livemode": livemode, "clientId": client_id}),
-        )
+    async fn call<T: serde::de::DeserializeOwned>(&self, call: UserCall) -> ApiResult<T> {
+        rpc::invoke(&self.stub, &call).await
+    }
+
+    /// Creates the user if new; lets the tenant's client see it either way.
+    pub async fn ensure(&self, id: &str, mobile: &str, tenant: &Tenant) -> ApiResult<UserRecord> {
+        self.call(UserCall::Ensure {
+            id: id.to_owned(),
+            mobile: mobile.to_owned(),
+            tenant: tenant.clone(),
+        })
         .await
     }
 
     /// `GET /users/:id` for a partner: 404 unless it may see the user.
-    pub async fn view_for(&self, client_id: &str, livemode: bool) -> ApiResult<Value> {
-        rpc::call(
-            &self.stub,
-            "get",
-            &json!({"clientId": client_id, "livemode": livemode}),
-        )
+    pub async fn view_for(&self, tenant: &Tenant) -> ApiResult<Value> {
+        self.call(UserCall::View {
+            tenant: tenant.clone(),
+        })
         .await
     }
 
-    /// Lets `client_id` see the user from now on, e.g. once the user approved
-    /// one of its consents.
-    pub async fn grant(&self, client_id: &str) -> ApiResult<()> {
-        rpc::call(&self.stub, "grant", &json!({ "clientId": client_id })).await
+    pub async fn begin(&self, ceremony: Ceremony) -> ApiResult<Value> {
+        self.call(UserCall::Begin {
+            ceremony: Box::new(ceremony),
+        })
+        .await
     }
 
-    /// The full record, for internal use (e.g. the passkey ceremony's user name).
-    pub async fn record(&self) -> ApiResult<UserRecord> {
-        rpc::call(&self.stub, "record", &json!({})).await
+    pub async fn register(
+        &self,
+        ceremony_id: &str,
+        tenant: Option<&Tenant>,
+        response: Value,
+        device_name: Option<String>,
+        device_id: &str,
+    ) -> ApiResult<Value> {
+        self.call(UserCall::Register {
+            ceremony_id: ceremony_id.to_owned(),
+            tenant: tenant.cloned(),
+            response,
+            device_name,
+            device_id: device_id.to_owned(),
+        })
+        .await
+    }
+
+    pub async fn authenticate(
+        &self,
+        ceremony_id: Option<&str>,
+        ceremony: Option<Ceremony>,
+        tenant: &Tenant,
+        response: Value,
+    ) -> ApiResult<SignedIn> {
+        self.call(UserCall::Authenticate {
+            ceremony_id: ceremony_id.map(str::to_owned),
+            ceremony: ceremony.map(Box::new),
+            tenant: tenant.clone(),
+            response,
+        })
+        .await
+    }
+
+    pub async fn devices(&self, tenant: &Tenant) -> ApiResult<Vec<Credential>> {
+        self.call(UserCall::Devices {
+            tenant: tenant.clone(),
+        })
+        .await
+    }
+
+    pub async fn device(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Credential> {
+        self.call(UserCall::Device {
+            device_id: device_id.to_owned(),
+            tenant: tenant.clone(),
+        })
+        .await
+    }
+
+    pub async fn deregister(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Credential> {
+        self.call(UserCall::Deregister {
+            device_id: device_id.to_owned(),
+            tenant: tenant.clone(),
+        })
+        .await
     }
 }
