@@ -8,6 +8,7 @@ use super::ceremony::Ceremony;
 use super::models::device_model;
 use crate::domain::approval::{Authenticator, Enrolment};
 use crate::domain::consent::DeviceRef;
+use crate::domain::crypto::hex;
 use crate::domain::input::InputError;
 use crate::domain::time::rfc3339;
 use crate::domain::webauthn::{
@@ -46,10 +47,6 @@ pub struct Credential {
     /// that partner's (DESIGN §2, `domain::approval`).
     #[serde(default)]
     pub enrolment: Enrolment,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds the record of a verified registration.
