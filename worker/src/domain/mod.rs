@@ -2,6 +2,9 @@
 //! milliseconds) and randomness ([`random::Random`]) are parameters, so every
 //! rule here is tested natively with plain `cargo test`.
 
+// Integer conversions are checked (`From`/`try_from`), never a silent `as`.
+#![deny(clippy::as_conversions)]
+
 pub mod approval;
 pub mod client;
 pub mod consent;

@@ -376,8 +376,7 @@ mod tests {
     fn malformed_codes_count_as_attempts() {
         let mut e = pending();
         let attempts = ["12345", "1234567", "١٢٣٤٥٦", "48291a"];
-        for (i, bad) in attempts.iter().enumerate() {
-            let left = 4 - i as u8;
+        for (bad, left) in attempts.iter().zip((1..=4u8).rev()) {
             assert_eq!(
                 e.verify(T0, bad, KEY),
                 Err(VerifyError::Malformed {
