@@ -39,9 +39,9 @@ quiet() { node "$work/lib/wait-quiet.mjs" >/dev/null; }
 if [ "${SKIP_MICRO:-}" != 1 ]; then
   echo "== in-process verification: build ==" >&2
   # As shipped (the release profile: opt-level "z", LTO), and at opt-level 3.
-  cargo bench -p mid-worker --bench webauthn --no-run --quiet 2>/dev/null
+  cargo bench -p mid-webauthn --bench webauthn --no-run --quiet 2>/dev/null
   bin_z=$(ls -t target/release/deps/webauthn-* | grep -v '\.d$' | head -1)
-  CARGO_PROFILE_BENCH_OPT_LEVEL=3 cargo bench -p mid-worker --bench webauthn --no-run --quiet \
+  CARGO_PROFILE_BENCH_OPT_LEVEL=3 cargo bench -p mid-webauthn --bench webauthn --no-run --quiet \
     --target-dir target/bench-o3 2>/dev/null
   bin_3=$(ls -t target/bench-o3/release/deps/webauthn-* | grep -v '\.d$' | head -1)
   for run in $(seq 1 "$RUNS"); do

@@ -20,7 +20,7 @@ cargo check -p mid-worker -p mid-sdk --target wasm32-unknown-unknown
 step "native unit tests (cargo test)"
 results="$root/target/test-results"
 mkdir -p "$results"
-cargo test -p mid-worker -p mid-sdk 2>&1 | tee "$results/unit.txt"
+cargo test -p mid-worker -p mid-webauthn -p mid-sdk 2>&1 | tee "$results/unit.txt"
 
 step "build the worker (release)"
 bash scripts/build-worker.sh

@@ -14,6 +14,8 @@ mod objects;
 mod router;
 mod sms;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod webhook_sender;
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -54,13 +54,12 @@ pub fn matches_hash(presented: &str, stored_hex: &str) -> bool {
     )
 }
 
-pub fn b64url(data: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(data)
-}
+/// Unpadded base64url: the one definition is `mid-webauthn`'s, so every
+/// binary value MID emits is encoded by the same rule.
+pub use super::webauthn::base64url_encode as b64url;
 
-pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text).ok()
-}
+/// base64url, padding optional (the same rule as WebAuthn's binary fields).
+pub use super::webauthn::base64url_decode as b64url_decode;
 
 pub fn b64(data: &[u8]) -> String {
     STANDARD.encode(data)

@@ -107,7 +107,8 @@ mod tests {
         let img = png(LINK).unwrap();
         assert_eq!(&img[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(&img[12..16], b"IHDR");
-        let side = u32::from_be_bytes([img[16], img[17], img[18], img[19]]) as usize;
+        let side =
+            usize::try_from(u32::from_be_bytes([img[16], img[17], img[18], img[19]])).unwrap();
         let (width, _) = modules(LINK).unwrap();
         assert_eq!(side, (width + 8) * PNG_SCALE);
         assert!(img.ends_with(&[0xae, 0x42, 0x60, 0x82]), "IEND CRC");

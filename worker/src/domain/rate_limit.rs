@@ -115,10 +115,10 @@ mod tests {
     fn allows_up_to_the_limit_then_refuses_until_reset() {
         let mut w = Window::default();
         let t = 60_000 * 1000 + 5;
-        for i in 0..3 {
+        for (i, remaining) in (0..3).zip([2u32, 1, 0]) {
             let v = w.hit(t + i, 3, 60_000);
             assert!(v.allowed);
-            assert_eq!(v.remaining, 2 - i as u32);
+            assert_eq!(v.remaining, remaining);
         }
         let refused = w.hit(t + 10, 3, 60_000);
         assert!(!refused.allowed);

@@ -209,9 +209,9 @@ mod tests {
         // Chi-square over the first digit and the last digit (10 buckets
         // each, 9 degrees of freedom). 27.88 is the p=0.001 critical value.
         let mut next = xorshift(0x9E37_79B9);
-        let mut first = [0u64; 10];
-        let mut last = [0u64; 10];
-        let n = 50_000u64;
+        let mut first = [0u32; 10];
+        let mut last = [0u32; 10];
+        let n = 50_000u32;
         for _ in 0..n {
             let code = generate_code(&mut next).unwrap();
             assert!(is_well_formed_code(&code));
@@ -219,11 +219,11 @@ mod tests {
             first[usize::from(bytes[0] - b'0')] += 1;
             last[usize::from(bytes[5] - b'0')] += 1;
         }
-        let expected = n as f64 / 10.0;
+        let expected = f64::from(n) / 10.0;
         for buckets in [first, last] {
             let chi2: f64 = buckets
                 .iter()
-                .map(|&o| (o as f64 - expected).powi(2) / expected)
+                .map(|&o| (f64::from(o) - expected).powi(2) / expected)
                 .sum();
             assert!(chi2 < 27.88, "chi2 {chi2} buckets {buckets:?}");
         }

@@ -1,10 +1,9 @@
 //! The enrollment record and its verification state machine.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::code::{codes_match, hash_code, is_well_formed_code};
+use crate::domain::crypto::{b64url, b64url_decode};
 
 /// How long a sent code stays valid: 10 minutes.
 pub const OTP_TTL_MS: i64 = 10 * 60 * 1000;
@@ -26,16 +25,15 @@ impl core::fmt::Debug for CodeHash {
 
 impl Serialize for CodeHash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&URL_SAFE_NO_PAD.encode(self.0))
+        serializer.serialize_str(&b64url(&self.0))
     }
 }
 
 impl<'de> Deserialize<'de> for CodeHash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text.as_bytes())
-            .map_err(serde::de::Error::custom)?;
+        let bytes =
+            b64url_decode(&text).ok_or_else(|| serde::de::Error::custom("invalid base64url"))?;
         let array = <[u8; 32]>::try_from(bytes.as_slice())
             .map_err(|_| serde::de::Error::custom("codeHash must be 32 bytes"))?;
         Ok(CodeHash(array))
@@ -536,8 +534,7 @@ mod tests {
     fn malformed_codes_count_as_attempts() {
         let mut e = pending();
         let attempts = ["12345", "1234567", "١٢٣٤٥٦", "48291a"];
-        for (i, bad) in attempts.iter().enumerate() {
-            let left = 4 - i as u8;
+        for (bad, left) in attempts.iter().zip((1..=4u8).rev()) {
             assert_eq!(
                 e.verify(T0, bad, KEY, tok()),
                 Err(VerifyError::Malformed {

@@ -5,9 +5,6 @@ pub mod template;
 pub mod termii;
 pub mod twilio;
 
-#[cfg(test)]
-mod test_server;
-
 /// Longest provider message we keep in an error (characters).
 const MAX_PROVIDER_MESSAGE_CHARS: usize = 200;
 

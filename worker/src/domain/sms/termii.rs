@@ -131,8 +131,8 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<SentSms, SmsError> {
     clippy::indexing_slicing
 )]
 mod tests {
-    use super::super::test_server::{assert_arrived_intact, send, Reply, TestServer};
     use super::*;
+    use crate::test_support::sms_server::{assert_arrived_intact, send, Reply, TestServer};
 
     const API_KEY: &str = "TLtestKEY-do-not-leak-9f8e7d";
 

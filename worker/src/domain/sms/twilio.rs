@@ -160,8 +160,8 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<SentSms, SmsError> {
     clippy::indexing_slicing
 )]
 mod tests {
-    use super::super::test_server::{assert_arrived_intact, send, Reply, TestServer};
     use super::*;
+    use crate::test_support::sms_server::{assert_arrived_intact, send, Reply, TestServer};
 
     const SID: &str = "AC0123456789abcdef0123456789abcdef";
     const TOKEN: &str = "tok-super-secret-5a4b3c2d1e";

@@ -10,7 +10,7 @@ use super::support::der;
 use super::support::keys::{es256, rsa, TestKey};
 
 fn tpm2b(bytes: &[u8]) -> Vec<u8> {
-    let mut out = (bytes.len() as u16).to_be_bytes().to_vec();
+    let mut out = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
     out.extend(bytes);
     out
 }

@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::HttpRequest;
+use crate::domain::sms::HttpRequest;
 
 /// What the server saw.
 #[derive(Debug, Clone)]

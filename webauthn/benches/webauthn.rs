@@ -4,14 +4,14 @@
 //! the very same responses in the same run (`npm run bench`, see bench/README.md).
 //!
 //!   MID_BENCH_FIXTURES=bench/out/fixtures.json ITERS=3000 WARMUP=1000 \
-//!     cargo bench -p mid-worker --bench webauthn
+//!     cargo bench -p mid-webauthn --bench webauthn
 //!
 //! Prints one JSON line per measurement.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
-use mid_worker::domain::webauthn::{
+use mid_webauthn::{
     base64url_decode, verify_authentication, verify_registration, AttestationPolicy,
     AuthenticationExpectations, AuthenticationResponseJSON, RegistrationExpectations,
     RegistrationResponseJSON, StoredCredential,

@@ -7,6 +7,10 @@
 //!
 //! Step numbers in doc comments follow the WebAuthn Level 3 numbering of §7.1 and §7.2.
 
+#![warn(missing_docs)]
+// Integer conversions are checked (`From`/`try_from`), never a silent `as`.
+#![deny(clippy::as_conversions)]
+
 mod attestation;
 mod attestation_object;
 mod authentication;

@@ -44,7 +44,7 @@ pub fn auth_data(rp_id: &str, flags: u8, count: u32, tail: &[u8]) -> Vec<u8> {
 
 pub fn attested_data(aaguid: &[u8; 16], cred_id: &[u8], cose: &[u8]) -> Vec<u8> {
     let mut out = aaguid.to_vec();
-    out.extend((cred_id.len() as u16).to_be_bytes());
+    out.extend(u16::try_from(cred_id.len()).unwrap().to_be_bytes());
     out.extend(cred_id);
     out.extend(cose);
     out
