@@ -336,10 +336,11 @@ async function oneConsent(i) {
   const wanted = ACTIONS[i % ACTIONS.length];
   const c = { i, id: r.json.id, client, recipient, wanted, final: null };
   consents.push(c);
-  const d = await call("POST", `/sandbox/consents/${c.id}/${wanted}`, { ...auth, accept: [409] });
+  const d = await call("POST", `/sandbox/consents/${c.id}/${wanted}`, { ...auth, accept: [409, 410] });
   if (d.status === 200) c.final = d.json.status;
-  else if (d.status === 409) {
-    // A decision that went through just before a kill answers 409 on retry: read what it became.
+  else if (d.status === 409 || d.status === 410) {
+    // A decision that went through just before a kill answers 409 (decided) or
+    // 410 (expired) on retry: read what it became.
     const g = await call("GET", `/consents/${c.id}`, auth);
     c.final = g.json?.status;
   }
@@ -501,7 +502,7 @@ function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) 
       const created = [...recv.byEventId.entries()].find(([, e]) => e.sessionId === sid && e.event === "consent.created");
       const twin = consents.find((c) => c.recipient === created?.[1].recipient);
       if (orphans.length < 10) {
-        orphans.push(`${sid} (recipient ${created?.[1].recipient}, created event ${created?.[0]} at ` +
+        orphans.push(`${sid} (recipient ${created?.[1].recipient}, created event ${created?.[0]} received at ` +
           `${created ? new Date(created[1].firstAt).toISOString() : "?"}); the script's consent for that key: ${twin?.id}`);
       }
       continue;
