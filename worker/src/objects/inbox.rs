@@ -2,13 +2,12 @@
 //! (client, recipient), newest first, bounded.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub const BINDING: &str = "SANDBOX_INBOX";
 /// Older messages are dropped past this many.
@@ -17,6 +16,16 @@ const KEEP: usize = 50;
 #[durable_object]
 pub struct SandboxInbox {
     kv: SqlKv,
+}
+
+/// The calls a `SandboxInbox` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum InboxCall {
+    /// Keeps a message (its `createdAt` is set here).
+    Add { message: SmsRecord },
+    /// The newest messages first.
+    List,
 }
 
 /// One stored message.
@@ -37,19 +46,19 @@ impl DurableObject for SandboxInbox {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "add" => rpc::answer(self.add(&body)),
-            "list" => rpc::answer(self.list()),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        rpc::serve(req, |call: InboxCall| async move {
+            match call {
+                InboxCall::Add { message } => rpc::reply(self.add(message, now_ms())?),
+                InboxCall::List => rpc::reply(self.list()?),
+            }
+        })
+        .await
     }
 }
 
 impl SandboxInbox {
-    fn add(&self, body: &Value) -> ApiResult<()> {
-        let mut msg: SmsRecord = rpc::arg(body)?;
-        msg.created_at = now_ms();
+    fn add(&self, mut msg: SmsRecord, now: i64) -> ApiResult<()> {
+        msg.created_at = now;
         self.kv
             .put(&format!("m:{:016}:{}", msg.created_at, msg.id), &msg)?;
         let all: Vec<(String, SmsRecord)> = self.kv.list("m:", usize::MAX, true)?;
@@ -81,10 +90,16 @@ impl InboxClient {
     }
 
     pub async fn add(&self, msg: &SmsRecord) -> ApiResult<()> {
-        rpc::call(&self.stub, "add", msg).await
+        rpc::invoke(
+            &self.stub,
+            &InboxCall::Add {
+                message: msg.clone(),
+            },
+        )
+        .await
     }
 
     pub async fn list(&self) -> ApiResult<Vec<SmsRecord>> {
-        rpc::call(&self.stub, "list", &json!({})).await
+        rpc::invoke(&self.stub, &InboxCall::List).await
     }
 }

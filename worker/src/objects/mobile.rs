@@ -2,8 +2,7 @@
 //! consistent pointer from a phone number to its one `user_`, and the
 //! number's budget of wrong OTP codes across all its enrollments.
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
@@ -11,6 +10,7 @@ use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::domain::ids;
 use crate::domain::otp::GuessBudget;
+use crate::domain::tenant::Mode;
 use crate::error::{ApiError, ApiResult};
 
 pub const BINDING: &str = "MOBILES";
@@ -22,14 +22,18 @@ pub struct MobileObject {
     kv: SqlKv,
 }
 
-#[derive(Deserialize)]
-struct LookupArgs {
-    create: bool,
-}
-
-#[derive(Deserialize)]
-struct GuessArgs {
-    id: String,
+/// The calls a `MobileObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum MobileCall {
+    /// The mobile's user id; with `create`, minted if there is none.
+    User { create: bool },
+    /// Whether a guess may be made now (the wrong-code budget).
+    GuessCheck,
+    /// Reserves one guess `id` if the budget allows.
+    GuessReserve { id: String },
+    /// Gives guess `id` back (it was not a wrong code).
+    GuessRelease { id: String },
 }
 
 /// `None` when a guess may be made; else when it may (unix ms).
@@ -43,18 +47,16 @@ impl DurableObject for MobileObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "user" => rpc::answer(self.user(&body)),
-            "guessCheck" => rpc::answer(self.guess(None)),
-            "guessReserve" => {
-                rpc::answer(rpc::arg::<GuessArgs>(&body).and_then(|a| self.guess(Some(&a.id))))
+        rpc::serve(req, |call: MobileCall| async move {
+            let now = now_ms();
+            match call {
+                MobileCall::User { create } => rpc::reply(self.user(create)?),
+                MobileCall::GuessCheck => rpc::reply(self.guess(None, now)?),
+                MobileCall::GuessReserve { id } => rpc::reply(self.guess(Some(&id), now)?),
+                MobileCall::GuessRelease { id } => rpc::reply(self.release(&id)?),
             }
-            "guessRelease" => {
-                rpc::answer(rpc::arg::<GuessArgs>(&body).and_then(|a| self.release(&a.id)))
-            }
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        })
+        .await
     }
 }
 
@@ -62,12 +64,11 @@ impl MobileObject {
     /// The mobile's user id; with `create`, mints one if there is none. The
     /// read and the write have no await between them, so two first
     /// verifications of one number get the same id.
-    fn user(&self, body: &Value) -> ApiResult<Option<String>> {
-        let a: LookupArgs = rpc::arg(body)?;
+    fn user(&self, create: bool) -> ApiResult<Option<String>> {
         if let Some(id) = self.kv.get::<String>(USER_ID)? {
             return Ok(Some(id));
         }
-        if !a.create {
+        if !create {
             return Ok(None);
         }
         let mut rng = OsRandom::default();
@@ -81,9 +82,8 @@ impl MobileObject {
 
     /// Checks the wrong-code budget and, with an id, reserves one guess in
     /// the same synchronous step: concurrent guesses can never exceed it.
-    fn guess(&self, reserve: Option<&str>) -> ApiResult<GuessVerdict> {
+    fn guess(&self, reserve: Option<&str>, now: i64) -> ApiResult<GuessVerdict> {
         let mut budget: GuessBudget = self.kv.get(WRONG_CODES)?.unwrap_or_default();
-        let now = now_ms();
         let verdict = match reserve {
             Some(id) => budget.reserve(now, id),
             None => budget.check(now),
@@ -108,7 +108,7 @@ pub struct MobileClient {
 impl MobileClient {
     /// `mobile` must be normalised E.164; test and live users are separate.
     pub fn new(env: &Env, mobile: &str, livemode: bool) -> ApiResult<Self> {
-        let mode = if livemode { "live" } else { "test" };
+        let mode = Mode::from_livemode(livemode);
         Ok(Self {
             stub: rpc::stub(env, BINDING, &format!("{mode}:{mobile}"))?,
         })
@@ -116,25 +116,29 @@ impl MobileClient {
 
     /// The user id of this mobile; with `create`, minted if there is none yet.
     pub async fn user_id(&self, create: bool) -> ApiResult<Option<String>> {
-        rpc::call(&self.stub, "user", &json!({ "create": create })).await
+        rpc::invoke(&self.stub, &MobileCall::User { create }).await
     }
 
     /// `Err(rate_limited)` while the mobile's wrong-code budget is spent.
     pub async fn check_guesses(&self) -> ApiResult<()> {
-        let v: GuessVerdict = rpc::call(&self.stub, "guessCheck", &json!({})).await?;
+        let v: GuessVerdict = rpc::invoke(&self.stub, &MobileCall::GuessCheck).await?;
         refused_until(v)
     }
 
     /// Reserves one guess (`id` unique per guess); `Err(rate_limited)` when
     /// the budget is spent.
     pub async fn reserve_guess(&self, id: &str) -> ApiResult<()> {
-        let v: GuessVerdict = rpc::call(&self.stub, "guessReserve", &json!({ "id": id })).await?;
+        let v: GuessVerdict = rpc::invoke(
+            &self.stub,
+            &MobileCall::GuessReserve { id: id.to_owned() },
+        )
+        .await?;
         refused_until(v)
     }
 
     /// Gives back guess `id` (it was not a wrong code).
     pub async fn release_guess(&self, id: &str) -> ApiResult<()> {
-        rpc::call(&self.stub, "guessRelease", &json!({ "id": id })).await
+        rpc::invoke(&self.stub, &MobileCall::GuessRelease { id: id.to_owned() }).await
     }
 }
 
