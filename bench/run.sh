@@ -107,4 +107,7 @@ if [ "${SKIP_HTTP:-}" != 1 ]; then
   done
 fi
 
+# The browser SDK's download size beside the peers' bundles (SKIP_SDK=1 skips).
+[ "${SKIP_SDK:-}" = 1 ] || BENCH_WORK=$work node bench/sdk-size.mjs
+
 node bench/report.mjs "$out"

@@ -14,5 +14,7 @@ export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$root/.tools/bin/worker-build"; do
   [ -x "$tool" ] || { echo "build-worker: missing $tool; run 'npm run setup' first" >&2; exit 1; }
 done
+# The browser SDK first: the worker serves www/sdk/.
+bash "$root/scripts/build-sdk.sh"
 echo "build-worker: compiling the worker (release, wasm32)…" >&2
 "$root/.tools/bin/worker-build" --release --out-dir "$root/build" "$root/worker"

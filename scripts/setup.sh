@@ -30,6 +30,14 @@ if [ "$("$tools/bin/worker-build" --version 2>/dev/null | awk '{print $NF}')" !=
   cargo install --quiet worker-build --version "=$WORKER_BUILD_VERSION" --root "$tools" --force >&2
 fi
 
+# Debian chromium for the browser SDK tests (driven by playwright-core; never
+# a browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (apt-get, once)"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+
 # npm ci when node_modules was installed from another lockfile (content, not mtime:
 # a fresh checkout must not reinstall an up-to-date tree).
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -49,6 +49,9 @@ done
 curl -fsS "$MID_BASE_URL/health" >/dev/null || { echo "worker did not start; log:" >&2; tail -50 "$run/shared.log" >&2; exit 1; }
 cargo test -p mid-tests -- --test-threads 8 2>&1 | tee "$results/integration.txt"
 
+# --- browser SDK (sdk-wasm/tests, chromium): its counts join the closing line ---
+step "browser SDK tests (node --test sdk-wasm/tests/)"; bash scripts/test-sdk.sh "$results/sdk.txt"
+
 # One closing line for the whole suite.
-cat "$results/unit.txt" "$results/integration.txt" |
+cat "$results/unit.txt" "$results/integration.txt" "$results/sdk.txt" |
   awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }'

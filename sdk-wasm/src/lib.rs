@@ -1,17 +1,25 @@
-//! MID browser SDK. For now it only reports its version; the WebAuthn
-//! ceremonies and QR rendering for partner pages land with their own issue.
+//! MID browser SDK (npm package `mid-sdk`): passkey ceremonies in WebAuthn
+//! L3 JSON, QR codes as inline SVG, and the decisions behind `watchConsent`.
 //!
-//! All `#[wasm_bindgen]` exports live in this one file.
+//! Every `#[wasm_bindgen]` export lives in `exports.rs`; the modules below are
+//! plain Rust, tested natively (`cargo test -p mid-sdk`). JavaScript owns
+//! JSON and the event loop (`sdk-wasm/js/index.js`): the wasm carries no
+//! serde and no `core::fmt`, which would dominate its size (docs/sdk.md).
 
-use wasm_bindgen::prelude::*;
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+pub mod base64url;
+pub mod errors;
+mod exports;
+pub mod qr;
+pub mod watch;
+pub mod webauthn;
 
 /// The SDK's version, so a partner page can log what it runs.
-#[wasm_bindgen]
-pub fn version() -> String {
-    sdk_version().to_string()
-}
-
-fn sdk_version() -> &'static str {
+pub fn sdk_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
