@@ -3,7 +3,6 @@
 //! the id) and maps a credential to its user for discoverable sign-in.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
@@ -23,6 +22,19 @@ pub struct Owner {
     pub device_id: String,
 }
 
+/// The calls a `CredentialIndex` entry serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum IndexCall {
+    /// First claim wins; replies the owner (409 `credential_exists` for another user).
+    Claim { owner: Owner },
+    /// The owner (404 if none).
+    Get,
+    /// Frees the id if `user_id` holds it.
+    #[serde(rename_all = "camelCase")]
+    Release { user_id: String },
+}
+
 #[durable_object]
 pub struct CredentialIndex {
     kv: SqlKv,
@@ -36,25 +48,23 @@ impl DurableObject for CredentialIndex {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "claim" => rpc::answer(self.claim(&body)),
-            "get" => rpc::answer(
-                self.kv
-                    .get::<Owner>(OWNER)
-                    .and_then(|o| o.ok_or(ApiError::NotFound)),
-            ),
-            "release" => rpc::answer(self.release(&body)),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        rpc::serve(req, |call: IndexCall| async move {
+            match call {
+                IndexCall::Claim { owner } => rpc::reply(self.claim(owner)?),
+                IndexCall::Get => {
+                    rpc::reply(self.kv.get::<Owner>(OWNER)?.ok_or(ApiError::NotFound)?)
+                }
+                IndexCall::Release { user_id } => rpc::reply(self.release(&user_id)?),
+            }
+        })
+        .await
     }
 }
 
 impl CredentialIndex {
     /// First claim wins; a repeated claim by the same user answers the existing
     /// owner (its credential object decides whether the credential exists).
-    fn claim(&self, body: &Value) -> ApiResult<Owner> {
-        let wanted: Owner = rpc::arg(body)?;
+    fn claim(&self, wanted: Owner) -> ApiResult<Owner> {
         match self.kv.get::<Owner>(OWNER)? {
             Some(owner) if owner.user_id != wanted.user_id => {
                 Err(ApiError::Webauthn(WebauthnError::CredentialExists))
@@ -67,8 +77,7 @@ impl CredentialIndex {
         }
     }
 
-    fn release(&self, body: &Value) -> ApiResult<()> {
-        let user_id = body["userId"].as_str().unwrap_or_default();
+    fn release(&self, user_id: &str) -> ApiResult<()> {
         if self
             .kv
             .get::<Owner>(OWNER)?
@@ -93,12 +102,18 @@ impl CredentialIndexClient {
     }
 
     pub async fn claim(&self, owner: &Owner) -> ApiResult<Owner> {
-        rpc::call(&self.stub, "claim", owner).await
+        rpc::invoke(
+            &self.stub,
+            &IndexCall::Claim {
+                owner: owner.clone(),
+            },
+        )
+        .await
     }
 
     /// The owner, or `None` for an unknown credential.
     pub async fn get(&self) -> ApiResult<Option<Owner>> {
-        match rpc::call(&self.stub, "get", &json!({})).await {
+        match rpc::invoke(&self.stub, &IndexCall::Get).await {
             Ok(o) => Ok(Some(o)),
             Err(ApiError::NotFound) => Ok(None),
             Err(e) => Err(e),
@@ -106,7 +121,12 @@ impl CredentialIndexClient {
     }
 
     pub async fn release(&self, user_id: &str) -> ApiResult<()> {
-        rpc::call::<_, Value>(&self.stub, "release", &json!({ "userId": user_id })).await?;
-        Ok(())
+        rpc::invoke(
+            &self.stub,
+            &IndexCall::Release {
+                user_id: user_id.to_owned(),
+            },
+        )
+        .await
     }
 }

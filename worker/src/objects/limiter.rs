@@ -2,8 +2,7 @@
 //! recipient, a mobile), holding a fixed-window counter, or a sliding log
 //! for small limits that must hold over any interval.
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
@@ -19,11 +18,26 @@ pub struct RateLimiter {
     kv: SqlKv,
 }
 
-#[derive(Deserialize)]
+/// A limit: at most `limit` in `window_ms`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Hit {
-    limit: u32,
-    window_ms: i64,
+pub struct Hit {
+    pub limit: u32,
+    pub window_ms: i64,
+}
+
+/// The calls a `RateLimiter` serves; each replies a [`Verdict`] (refund: nothing).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum LimiterCall {
+    /// Counts one request in a fixed window.
+    Hit(Hit),
+    /// What `Hit` would answer, without counting.
+    Peek(Hit),
+    /// Counts one use in a sliding window (the limit holds over any interval).
+    Slide(Hit),
+    /// Gives back the latest `Slide` use (its work did not happen).
+    Refund(Hit),
 }
 
 impl DurableObject for RateLimiter {
@@ -34,46 +48,45 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "slide" => rpc::answer(self.slide(&body)),
-            "refund" => rpc::answer(self.refund(&body)),
-            "peek" => rpc::answer(self.peek(&body)),
-            _ => rpc::answer(self.hit(&body)),
-        }
+        rpc::serve(req, |call: LimiterCall| async move {
+            let now = now_ms();
+            match call {
+                LimiterCall::Hit(h) => rpc::reply(self.hit(h, now)?),
+                LimiterCall::Peek(h) => rpc::reply(self.peek(h, now)?),
+                LimiterCall::Slide(h) => rpc::reply(self.slide(h, now)?),
+                LimiterCall::Refund(h) => rpc::reply(self.refund(h)?),
+            }
+        })
+        .await
     }
 }
 
 impl RateLimiter {
-    fn hit(&self, body: &Value) -> ApiResult<Verdict> {
-        let hit: Hit = rpc::arg(body)?;
+    fn hit(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
         let key = format!("w:{}", hit.window_ms);
         let mut window: Window = self.kv.get(&key)?.unwrap_or_default();
-        let verdict = window.hit(now_ms(), hit.limit, hit.window_ms);
+        let verdict = window.hit(now, hit.limit, hit.window_ms);
         self.kv.put(&key, &window)?;
         Ok(verdict)
     }
 
-    fn peek(&self, body: &Value) -> ApiResult<Verdict> {
-        let hit: Hit = rpc::arg(body)?;
+    fn peek(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
         let window: Window = self
             .kv
             .get(&format!("w:{}", hit.window_ms))?
             .unwrap_or_default();
-        Ok(window.peek(now_ms(), hit.limit, hit.window_ms))
+        Ok(window.peek(now, hit.limit, hit.window_ms))
     }
 
-    fn slide(&self, body: &Value) -> ApiResult<Verdict> {
-        let hit: Hit = rpc::arg(body)?;
+    fn slide(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
         let key = format!("s:{}", hit.window_ms);
         let mut log: SlidingLog = self.kv.get(&key)?.unwrap_or_default();
-        let verdict = log.hit(now_ms(), hit.limit, hit.window_ms);
+        let verdict = log.hit(now, hit.limit, hit.window_ms);
         self.kv.put(&key, &log)?;
         Ok(verdict)
     }
 
-    fn refund(&self, body: &Value) -> ApiResult<()> {
-        let hit: Hit = rpc::arg(body)?;
+    fn refund(&self, hit: Hit) -> ApiResult<()> {
         let key = format!("s:{}", hit.window_ms);
         let mut log: SlidingLog = self.kv.get(&key)?.unwrap_or_default();
         log.refund();
@@ -90,26 +103,25 @@ impl<'a> LimiterClient<'a> {
         Self { env }
     }
 
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        subject: &str,
+        call: LimiterCall,
+    ) -> ApiResult<T> {
+        let stub = rpc::stub(self.env, BINDING, subject)?;
+        rpc::invoke(&stub, &call).await
+    }
+
     /// Counts one request against `subject`.
     pub async fn hit(&self, subject: &str, limit: u32, window_ms: i64) -> ApiResult<Verdict> {
-        let stub = rpc::stub(self.env, BINDING, subject)?;
-        rpc::call(
-            &stub,
-            "hit",
-            &serde_json::json!({"limit": limit, "windowMs": window_ms}),
-        )
-        .await
+        self.call(subject, LimiterCall::Hit(Hit { limit, window_ms }))
+            .await
     }
 
     /// What [`Self::hit`] would answer now, without counting.
     pub async fn peek(&self, subject: &str, limit: u32, window_ms: i64) -> ApiResult<Verdict> {
-        let stub = rpc::stub(self.env, BINDING, subject)?;
-        rpc::call(
-            &stub,
-            "peek",
-            &serde_json::json!({"limit": limit, "windowMs": window_ms}),
-        )
-        .await
+        self.call(subject, LimiterCall::Peek(Hit { limit, window_ms }))
+            .await
     }
 
     /// Counts one use against `subject` if fewer than `limit` happened in the
@@ -120,22 +132,18 @@ impl<'a> LimiterClient<'a> {
         limit: u32,
         window_ms: i64,
     ) -> ApiResult<Verdict> {
-        let stub = rpc::stub(self.env, BINDING, subject)?;
-        rpc::call(
-            &stub,
-            "slide",
-            &serde_json::json!({"limit": limit, "windowMs": window_ms}),
-        )
-        .await
+        self.call(subject, LimiterCall::Slide(Hit { limit, window_ms }))
+            .await
     }
 
     /// Gives back the latest [`Self::hit_sliding`] use (its work failed).
     pub async fn refund_sliding(&self, subject: &str, window_ms: i64) -> ApiResult<()> {
-        let stub = rpc::stub(self.env, BINDING, subject)?;
-        rpc::call(
-            &stub,
-            "refund",
-            &serde_json::json!({"limit": 0, "windowMs": window_ms}),
+        self.call(
+            subject,
+            LimiterCall::Refund(Hit {
+                limit: 0,
+                window_ms,
+            }),
         )
         .await
     }

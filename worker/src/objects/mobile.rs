@@ -128,11 +128,8 @@ impl MobileClient {
     /// Reserves one guess (`id` unique per guess); `Err(rate_limited)` when
     /// the budget is spent.
     pub async fn reserve_guess(&self, id: &str) -> ApiResult<()> {
-        let v: GuessVerdict = rpc::invoke(
-            &self.stub,
-            &MobileCall::GuessReserve { id: id.to_owned() },
-        )
-        .await?;
+        let v: GuessVerdict =
+            rpc::invoke(&self.stub, &MobileCall::GuessReserve { id: id.to_owned() }).await?;
         refused_until(v)
     }
 

@@ -3,7 +3,6 @@
 //! hashed record, makes consumption single use, and deletes itself at expiry.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
@@ -24,6 +23,18 @@ const MAX_TOKEN_LEN: usize = 128;
 pub struct RegistrationTokenObject {
     state: State,
     kv: SqlKv,
+}
+
+/// The calls a `RegistrationTokenObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum TokenCall {
+    /// Stores the hashed record (idempotent for the same token); deletes itself at expiry.
+    Store {
+        record: Box<RegistrationTokenRecord>,
+    },
+    /// Spends the token once; replies [`Consumed`].
+    Consume { token: String },
 }
 
 /// The object's answer to `consume`.
@@ -50,12 +61,14 @@ impl DurableObject for RegistrationTokenObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "store" => rpc::answer(self.store(&body).await),
-            "consume" => rpc::answer(self.consume(&body)),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        rpc::serve(req, |call: TokenCall| async move {
+            let now = now_ms();
+            match call {
+                TokenCall::Store { record } => rpc::reply(self.store(*record, now).await?),
+                TokenCall::Consume { token } => rpc::reply(self.consume(&token, now)?),
+            }
+        })
+        .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -65,8 +78,7 @@ impl DurableObject for RegistrationTokenObject {
 }
 
 impl RegistrationTokenObject {
-    async fn store(&self, body: &Value) -> ApiResult<()> {
-        let record: RegistrationTokenRecord = rpc::arg(body)?;
+    async fn store(&self, record: RegistrationTokenRecord, now: i64) -> ApiResult<()> {
         match self.kv.get::<RegistrationTokenRecord>(RECORD)? {
             // A resumed verification storing its token again: already done.
             Some(existing) if existing.is_same_token(&record) => return Ok(()),
@@ -76,18 +88,17 @@ impl RegistrationTokenObject {
         self.kv.put(RECORD, &record)?;
         self.state
             .storage()
-            .set_alarm(super::alarm_at(record.expires_at.max(now_ms())))
+            .set_alarm(super::alarm_at(record.expires_at.max(now)))
             .await?;
         Ok(())
     }
 
     /// Load, check and mark used with no await in between: single use.
-    fn consume(&self, body: &Value) -> ApiResult<Consumed> {
-        let token = body["token"].as_str().unwrap_or_default();
+    fn consume(&self, token: &str, now: i64) -> ApiResult<Consumed> {
         let Some(mut record) = self.kv.get::<RegistrationTokenRecord>(RECORD)? else {
             return Ok(Consumed::Invalid);
         };
-        let result = record.consume(now_ms(), token);
+        let result = record.consume(now, token);
         self.kv.put(RECORD, &record)?;
         Ok(match result {
             Ok(consumed) => Consumed::Ok {
@@ -115,11 +126,23 @@ impl RegistrationTokenClient {
     }
 
     pub async fn store(&self, record: &RegistrationTokenRecord) -> ApiResult<()> {
-        rpc::call(&self.stub, "store", record).await
+        rpc::invoke(
+            &self.stub,
+            &TokenCall::Store {
+                record: Box::new(record.clone()),
+            },
+        )
+        .await
     }
 
     async fn consume(&self, token: &str) -> ApiResult<Consumed> {
-        rpc::call(&self.stub, "consume", &json!({ "token": token })).await
+        rpc::invoke(
+            &self.stub,
+            &TokenCall::Consume {
+                token: token.to_owned(),
+            },
+        )
+        .await
     }
 }
 
