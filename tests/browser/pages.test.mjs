@@ -55,6 +55,7 @@ test("a number is enrolled through /enroll (mobile, texted code, passkey) and th
 
 test("approving on the phone turns the demo page to approved within a second through the live channel, and the webhook names the user and device", async () => {
   const demo = await demoConsent(numberA, "approve");
+  assert.equal(demo.consent.livemode, false, "the demo only ever makes test-mode consents");
   const { page } = phoneA;
   await page.goto(demo.link);
   await page.locator("#approve").waitFor({ state: "visible" });
@@ -179,6 +180,9 @@ test("a wrong code on /enroll shows the tries left; the demo routes are 404 once
   await ph.page.locator("#error").filter({ hasText: "4 tries left" }).waitFor();
   await screenshot(ph.page, "enroll-wrong-code");
   await ph.context.close();
+  // The phone path spends the same attempts the partner path counts.
+  assert.equal((await shop.call("GET", `/enrollments/${e.json.id}`)).json.attemptsRemaining, 4);
+  assert.equal((await api("POST", "/enrollments/enr_0000000000000000/phone-verify", { body: { code: "123456" } })).status, 404);
   assert.equal((await designateDemo(null)).status, 200);
   try {
     assert.equal((await api("POST", "/demo/consents", { body: { recipient: number } })).status, 404);
