@@ -156,11 +156,13 @@ export async function enrollThroughPage(ph, partner, number, { viaMobileStep = f
   await screenshot(page, `${label}-code`);
   await page.locator("#code-step button").click();
   await page.locator("#passkey-step button").waitFor({ state: "visible" });
+  await page.locator("#device-name").fill(`${label} phone`);
   await screenshot(page, `${label}-passkey`);
   const done = page.waitForResponse((r) => r.url().endsWith("/fido/register/complete"));
   await page.locator("#passkey-step button").click();
   const device = await (await done).json();
   await page.locator("#done-step").waitFor({ state: "visible" });
+  if (device.name !== `${label} phone`) throw new Error(`device name not kept: ${JSON.stringify(device)}`);
   await screenshot(page, `${label}-done`);
   return device;
 }
