@@ -33,13 +33,11 @@ pub async fn designate(mut req: Request, app: &App) -> ApiResult<Response> {
     let raw = body(&mut req).await?;
     let o = JsonObject::parse(&raw, &["clientId"])?;
     let kv = app.env.kv(BINDING)?;
-    let id = match o.value("clientId") {
-        Some(Value::Null) => {
-            kv.delete(DEMO_CLIENT_KEY).await.map_err(kv_err)?;
-            return Ok(json(200, &json!({"clientId": null})));
-        }
-        _ => o.required_str("clientId")?.to_owned(),
-    };
+    if o.has("clientId") && o.value("clientId").is_none() {
+        kv.delete(DEMO_CLIENT_KEY).await.map_err(kv_err)?;
+        return Ok(json(200, &json!({"clientId": Value::Null})));
+    }
+    let id = o.required_str("clientId")?.to_owned();
     if !ids::is_id(&id, "mid_client_", 16) {
         return Err(ApiError::NotFound);
     }
