@@ -47,6 +47,14 @@ if [ ! -x node_modules/.bin/wrangler ] || [ "$(cat node_modules/.mid-lock-hash 2
   echo "$lock_hash" > node_modules/.mid-lock-hash
 fi
 
+# Chromium for the browser end-to-end tests (Debian package; never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (apt) for the browser tests"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >&2
+fi
+
 if [ ! -f .dev.vars ]; then
   say "writing .dev.vars with fresh local secrets"
   admin=$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')

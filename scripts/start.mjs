@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 8787);
 const base = `http://127.0.0.1:${port}`;
+// Pages people open use localhost: WebAuthn refuses IP-address origins, and
+// RP_ID is "localhost" locally.
+const pages = `http://localhost:${port}`;
 const demoFile = join(root, ".wrangler", "mid-demo.json");
 const log = (m) => console.error(`start: ${m}`);
 
@@ -25,7 +28,7 @@ log(`starting wrangler dev on ${base} (state in .wrangler/state)…`);
 const wrangler = spawn(
   join(root, "node_modules/.bin/wrangler"),
   ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state",
-   "--show-interactive-dev-session=false", "--var", `PUBLIC_URL:${base}`],
+   "--show-interactive-dev-session=false", "--var", `PUBLIC_URL:${pages}`],
   { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true,
     env: { ...process.env, MID_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false" } },
 );
@@ -64,9 +67,20 @@ async function demoClient() {
   return demo;
 }
 
+// The keyless sandbox demo (/demo, /enroll) acts as this client, test mode only.
+async function enableDemo(demo) {
+  const r = await fetch(`${base}/demo/client`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${devVar("ADMIN_TOKEN")}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ clientId: demo.id }),
+  });
+  if (!r.ok) throw new Error(`enabling the demo failed: ${r.status} ${await r.text()}`);
+}
+
 try {
   await healthy();
   const demo = await demoClient();
+  await enableDemo(demo);
   const auth = `-H "Authorization: Bearer ${demo.testKey}" -H "X-Client-ID: ${demo.id}"`;
   console.log(`
 MID is running on ${base}
@@ -82,6 +96,9 @@ Create a consent:
 
 Then open its qr.url or GET ${base}/consents/qr/svg/<id> (same headers), approve it as the phone would:
   curl -s -X POST ${base}/sandbox/consents/<id>/approve ${auth}
+
+Try the whole flow in a browser (sandbox): ${pages}/demo
+  (a second window plays the phone: ${pages}/enroll, then the QR's link)
 
 Docs: ${base}/docs.html   ·   Stop: Ctrl-C
 `);

@@ -48,6 +48,7 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "$MID_BASE_URL/health" >/dev/null || { echo "worker did not start; log:" >&2; tail -50 "$run/shared.log" >&2; exit 1; }
 cargo test -p mid-tests -- --test-threads 8 2>&1 | tee "$results/integration.txt"
+bash scripts/test-browser.sh 2>&1 | tee -a "$results/integration.txt" # browser e2e on this worker; its "test result:" line joins the count
 
 # --- browser SDK (sdk-wasm/tests, chromium): its counts join the closing line ---
 step "browser SDK tests (node --test sdk-wasm/tests/)"; bash scripts/test-sdk.sh "$results/sdk.txt"

@@ -1,77 +1,132 @@
-// Hosted approval page. The token arrives in the URL fragment (#t=...), which
-// browsers never send to servers, so it stays out of logs and Referer headers.
-(function () {
-  "use strict";
-  var id = location.pathname.split("/").pop();
-  var token = new URLSearchParams(location.hash.slice(1)).get("t");
-  var $ = function (x) { return document.getElementById(x); };
-  var intents = { login: "Log in", signup: "Sign up", payment: "Approve a payment", transaction: "Approve a transaction", signature: "Sign a document" };
+// Hosted approval page, /a/<consentId>#t=<token>. The token rides in the URL
+// fragment, which browsers never send to servers (no logs, no Referer); it is
+// dropped from the address bar at once and kept for this tab only.
+import { getPasskey, isWebAuthnAvailable } from "/sdk/index.js";
+import { post, commonText } from "/api-client.js";
 
-  function fail(text) { $("error").textContent = text; }
-  function post(path, body) {
-    return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw new Error(j.error ? j.error.message : r.status); return j; }); });
-  }
-  function show(view) {
-    $("title").textContent = (intents[view.intent] || view.intent) + " — " + view.clientName;
-    $("details").textContent = "For " + view.recipientMasked + ", until " + new Date(view.expiresAt).toLocaleTimeString();
-    $("message").textContent = view.message || "";
-    $("status").textContent = "Status: " + view.status;
-    $("actions").hidden = view.status !== "scanned" && view.status !== "pending";
-  }
-  if (!token) { fail("This link is incomplete. Scan the QR code again."); return; }
+const $ = (id) => document.getElementById(id);
+const id = decodeURIComponent(location.pathname.split("/").pop());
+const INTENTS = {
+  login: "Log in", signup: "Sign up", payment: "Approve a payment",
+  transaction: "Approve a transaction", signature: "Sign a document",
+};
+let token = new URLSearchParams(location.hash.slice(1)).get("t");
+if (token) {
+  sessionStorage.setItem("mid-t:" + id, token);
   history.replaceState(null, "", location.pathname);
-  post("/consents/" + encodeURIComponent(id) + "/scan", { token: token }).then(show).catch(function (e) { fail(e.message); });
-  // WebAuthn JSON <-> browser objects (base64url without padding).
-  function b64uToBuf(s) {
-    var b = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
-    var out = new Uint8Array(b.length);
-    for (var i = 0; i < b.length; i++) out[i] = b.charCodeAt(i);
-    return out.buffer;
+} else {
+  token = sessionStorage.getItem("mid-t:" + id);
+}
+let clientName = "the service";
+
+function showError(text, enrollLink) {
+  $("error-text").textContent = text;
+  $("error-link").hidden = !enrollLink;
+  $("error").hidden = false;
+}
+function clearError() { $("error").hidden = true; }
+function busy(on) { $("approve").disabled = on; $("reject").disabled = on; }
+
+function finished(status) {
+  $("actions").hidden = true;
+  const text = {
+    approved: "Approved. You can go back to " + clientName + ".",
+    rejected: "Rejected. " + clientName + " has been told you said no.",
+    expired: "This request has expired. Go back to " + clientName + " and start again.",
+  }[status];
+  $("status").textContent = text || "Status: " + status;
+  document.body.dataset.status = status;
+}
+
+function explain(e) {
+  if (e.status === 410) return "This request has expired. Go back to " + clientName + " and start again.";
+  if (e.status === 409) return "This request has already been answered. Nothing more to do here.";
+  if (e.status === 404 || e.status === 401) return "This link is not valid any more. Scan the QR code again.";
+  return commonText(e) || e.message;
+}
+
+async function load() {
+  if (!token) {
+    $("title").textContent = "Incomplete link";
+    showError("This link is incomplete. Scan the QR code again.");
+    return;
   }
-  function bufToB64u(buf) {
-    var b = "", bytes = new Uint8Array(buf);
-    for (var i = 0; i < bytes.length; i++) b += String.fromCharCode(bytes[i]);
-    return btoa(b).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-  function requestOptions(json) {
-    if (window.PublicKeyCredential && PublicKeyCredential.parseRequestOptionsFromJSON) {
-      return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  try {
+    const view = await post("/consents/" + encodeURIComponent(id) + "/scan", { token });
+    clientName = view.clientName;
+    $("title").textContent = (INTENTS[view.intent] || view.intent) + "?";
+    $("client").textContent = view.clientName;
+    $("intent").textContent = INTENTS[view.intent] || view.intent;
+    $("number").textContent = view.recipientMasked;
+    $("details").hidden = false;
+    if (view.message) { $("message").textContent = view.message; $("message").hidden = false; }
+    if (view.status === "pending" || view.status === "scanned") {
+      $("status").textContent = "Only approve if you started this on " + view.clientName + ". Until " +
+        new Date(view.expiresAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ".";
+      $("actions").hidden = false;
+      if (!isWebAuthnAvailable()) {
+        $("approve").disabled = true;
+        showError("This browser cannot use passkeys. Open the link in an up-to-date browser, or reject here.");
+      }
+    } else if (view.status === "expired") {
+      finished("expired");
+    } else {
+      $("status").textContent = "This request has already been answered (" + view.status + ").";
+      document.body.dataset.status = view.status;
     }
-    var o = Object.assign({}, json, { challenge: b64uToBuf(json.challenge) });
-    if (json.allowCredentials) {
-      o.allowCredentials = json.allowCredentials.map(function (c) { return Object.assign({}, c, { id: b64uToBuf(c.id) }); });
+  } catch (e) {
+    $("title").textContent = e.status === 410 ? "Request expired" : e.status === 409 ? "Already answered" : "Cannot open this request";
+    showError(explain(e));
+  }
+}
+
+async function approve() {
+  clearError();
+  busy(true);
+  try {
+    const begun = await post("/fido/authenticate/begin", { consentId: id, token });
+    const response = await getPasskey(begun.options);
+    const done = await post("/fido/authenticate/complete", { ceremonyId: begun.ceremonyId, consentId: id, token, response });
+    finished(done.consent.status);
+  } catch (e) {
+    if (e.name === "MidError") {
+      if (e.code === "USER_CANCELLED") {
+        showError("The passkey prompt was closed, so nothing was sent. Try again when ready. " +
+          "No passkey for this number on this phone yet? Set one up first.", true);
+      } else if (e.code === "NOT_SUPPORTED") {
+        showError("This browser cannot use passkeys. Try an up-to-date browser.");
+      } else {
+        showError("The passkey could not be used (" + e.code.toLowerCase().replace(/_/g, " ") + "). Try again.");
+      }
+    } else if (e.status === 403) {
+      showError("This passkey may not answer this request. " + e.message, true);
+    } else if (e.code === "unknown_credential") {
+      showError("This passkey is not registered with MID (or was removed). Set up a passkey for this number.", true);
+    } else if (e.status === 410 || e.status === 409) {
+      showError(explain(e));
+      $("actions").hidden = true;
+    } else {
+      showError(explain(e));
     }
-    return o;
+  } finally {
+    busy(false);
   }
-  function assertionJSON(cred) {
-    if (cred.toJSON) return cred.toJSON();
-    var r = cred.response;
-    return {
-      id: cred.id, rawId: bufToB64u(cred.rawId), type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || undefined,
-      clientExtensionResults: cred.getClientExtensionResults(),
-      response: {
-        clientDataJSON: bufToB64u(r.clientDataJSON), authenticatorData: bufToB64u(r.authenticatorData),
-        signature: bufToB64u(r.signature), userHandle: r.userHandle ? bufToB64u(r.userHandle) : undefined,
-      },
-    };
+}
+
+async function reject() {
+  clearError();
+  busy(true);
+  try {
+    const c = await post("/consents/" + encodeURIComponent(id) + "/reject", { token });
+    finished(c.status);
+  } catch (e) {
+    showError(explain(e));
+    if (e.status === 410 || e.status === 409) $("actions").hidden = true;
+  } finally {
+    busy(false);
   }
-  $("approve").addEventListener("click", function () {
-    fail("");
-    var base = { consentId: id, token: token };
-    post("/fido/authenticate/begin", base)
-      .then(function (b) {
-        return navigator.credentials.get({ publicKey: requestOptions(b.options) }).then(function (cred) {
-          return post("/fido/authenticate/complete", Object.assign({ ceremonyId: b.ceremonyId, response: assertionJSON(cred) }, base));
-        });
-      })
-      .then(function (r) { $("status").textContent = "Status: " + r.consent.status; $("actions").hidden = true; })
-      .catch(function (e) { fail(e.name === "NotAllowedError" ? "Cancelled or no passkey for this number on this device." : e.message); });
-  });
-  $("reject").addEventListener("click", function () {
-    post("/consents/" + encodeURIComponent(id) + "/reject", { token: token })
-      .then(function (c) { $("status").textContent = "Status: " + c.status; $("actions").hidden = true; })
-      .catch(function (e) { fail(e.message); });
-  });
-})();
+}
+
+$("approve").addEventListener("click", approve);
+$("reject").addEventListener("click", reject);
+load();

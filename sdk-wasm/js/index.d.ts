@@ -143,8 +143,8 @@ export interface Consent {
 }
 
 export interface WatchConsentOptions {
-  /** MID's origin, e.g. "https://mid.example". */
-  baseUrl: string;
+  /** MID's origin, e.g. "https://mid.example"; defaults to the page's own origin. */
+  baseUrl?: string;
   consentId: string;
   clientSecret: string;
   /** Called on every status change (not repeated for the same status). */

@@ -86,7 +86,8 @@ const ev = { start: 0, open: 1, lost: 2, ok: 3, failed: 4, online: 5 };
  */
 export async function watchConsent({ baseUrl, consentId, clientSecret, onStatus, signal }) {
   await load();
-  const base = new URL(baseUrl, globalThis.location && location.href);
+  // Without baseUrl: the page's own origin (the hosted pages and /demo are served by MID).
+  const base = new URL(baseUrl || '/', globalThis.location && location.href);
   const path = `${base.pathname.replace(/\/$/, '')}/consents/${encodeURIComponent(consentId)}`;
   const query = `?clientSecret=${encodeURIComponent(clientSecret)}`;
   return new Promise((resolve, reject) => {

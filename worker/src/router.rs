@@ -4,7 +4,7 @@
 use worker::{Env, Method, Request, Response};
 
 use crate::api::{
-    clients, consents, devices, enrollments, fido, health, pages, sandbox, users, webhooks,
+    clients, consents, demo, devices, enrollments, fido, health, pages, sandbox, users, webhooks,
 };
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +27,7 @@ enum Route {
     CreateEnrollment,
     GetEnrollment,
     VerifyEnrollment,
+    PhoneVerifyEnrollment,
     GetUser,
     ListDeliveries,
     RetryDelivery,
@@ -41,6 +42,9 @@ enum Route {
     DeleteDevice,
     UserDevices,
     ApprovalPage,
+    DemoClient,
+    DemoConsent,
+    DemoEnrollment,
 }
 
 #[rustfmt::skip]
@@ -60,6 +64,7 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Post, "/enrollments", Route::CreateEnrollment),
     (Method::Get, "/enrollments/:id", Route::GetEnrollment),
     (Method::Post, "/enrollments/:id/verify", Route::VerifyEnrollment),
+    (Method::Post, "/enrollments/:id/phone-verify", Route::PhoneVerifyEnrollment),
     (Method::Get, "/users/:id", Route::GetUser),
     (Method::Get, "/webhooks/deliveries", Route::ListDeliveries),
     (Method::Post, "/webhooks/deliveries/:id/retry", Route::RetryDelivery),
@@ -74,6 +79,9 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Delete, "/devices/:id", Route::DeleteDevice),
     (Method::Get, "/users/:id/devices", Route::UserDevices),
     (Method::Get, "/a/:id", Route::ApprovalPage),
+    (Method::Put, "/demo/client", Route::DemoClient),
+    (Method::Post, "/demo/consents", Route::DemoConsent),
+    (Method::Post, "/demo/enrollments", Route::DemoEnrollment),
 ];
 
 /// Matches `path` against `pattern`; `:name` segments capture.
@@ -126,6 +134,7 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::CreateEnrollment => enrollments::create(req, app).await,
         Route::GetEnrollment => enrollments::get(req, app, at(0)).await,
         Route::VerifyEnrollment => enrollments::verify(req, app, at(0)).await,
+        Route::PhoneVerifyEnrollment => enrollments::phone_verify(req, app, at(0)).await,
         Route::GetUser => users::get(req, app, at(0)).await,
         Route::ListDeliveries => webhooks::list(req, app).await,
         Route::RetryDelivery => webhooks::retry(req, app, at(0)).await,
@@ -140,6 +149,9 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::DeleteDevice => devices::delete(req, app, at(0)).await,
         Route::UserDevices => devices::list_for_user(req, app, at(0)).await,
         Route::ApprovalPage => pages::approval(app).await,
+        Route::DemoClient => demo::designate(req, app).await,
+        Route::DemoConsent => demo::create_consent(req, app).await,
+        Route::DemoEnrollment => demo::create_enrollment(req, app).await,
     }
 }
 

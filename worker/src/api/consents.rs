@@ -103,7 +103,11 @@ fn replay(app: &App, key: &str, status: u16, sealed: &str) -> ApiResult<Response
     Ok(resp)
 }
 
-async fn create_consent(app: &App, partner: &auth::Partner, new: NewConsent) -> ApiResult<Value> {
+pub(crate) async fn create_consent(
+    app: &App,
+    partner: &auth::Partner,
+    new: NewConsent,
+) -> ApiResult<Value> {
     let verdict = LimiterClient::new(&app.env)
         .hit(
             &format!("recipient:{}:{}", partner.client.id, new.recipient),

@@ -54,7 +54,13 @@ async fn limit(app: &App, subject: &str, sliding: bool, limit: u32, window: i64)
 /// answers.
 pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
     let partner = auth::partner(&req, app).await?;
-    let mobile = otp::parse_new(&body(&mut req).await?)?;
+    let raw = body(&mut req).await?;
+    create_for(app, &partner, &raw).await
+}
+
+/// Starts an enrollment for `partner` (also the sandbox demo's way in).
+pub(crate) async fn create_for(app: &App, partner: &Partner, raw: &[u8]) -> ApiResult<Response> {
+    let mobile = otp::parse_new(raw)?;
     let client_id = &partner.client.id;
     let m = mode(partner.livemode);
     limit(
@@ -72,7 +78,7 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
         .await?;
     let mobile_subject = format!("otp-mobile:{m}:{mobile}");
     limit(app, &mobile_subject, true, MOBILE_SENDS, MOBILE_WINDOW_MS).await?;
-    match start(app, &partner, &mobile).await {
+    match start(app, partner, &mobile).await {
         Ok(resp) => Ok(resp),
         Err(Failed { error, maybe_sent }) => {
             if !maybe_sent {
@@ -178,6 +184,27 @@ pub async fn verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response
             "object": "enrollment",
             "status": "verified",
             "userId": done.user_id,
+            "registrationToken": done.registration_token,
+            "registrationTokenExpiresAt": rfc3339(done.registration_token_expires_at),
+        }),
+    ))
+}
+
+/// `POST /enrollments/:id/phone-verify {code}`: the hosted `/enroll` page's
+/// way in, without a partner key. The enrollment id (82 random bits, handed
+/// to the person by the partner in the page link) plus the code texted to
+/// the number is the credential; the attempt limits are the partner path's
+/// (5 per enrollment, 15 wrong codes per mobile per 24 h). The answer leaves
+/// out `userId`: the phone needs only the registration token.
+pub async fn phone_verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
+    let code = otp::parse_verify(&body(&mut req).await?)?;
+    let done = enrollment(app, id)?.verify_by_phone(&code, app.now).await?;
+    Ok(json(
+        200,
+        &json!({
+            "id": id,
+            "object": "enrollment",
+            "status": "verified",
             "registrationToken": done.registration_token,
             "registrationTokenExpiresAt": rfc3339(done.registration_token_expires_at),
         }),

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod consents;
+pub mod demo;
 pub mod devices;
 pub mod enrollments;
 pub mod fido;

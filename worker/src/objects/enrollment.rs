@@ -55,7 +55,9 @@ struct Owner {
 
 #[derive(Deserialize)]
 struct VerifyArgs {
-    owner: Owner,
+    /// `None` on the phone path: the unguessable enrollment id (and the code
+    /// sent to the phone) is the whole credential there.
+    owner: Option<Owner>,
     code: String,
 }
 
@@ -124,18 +126,21 @@ impl EnrollmentObject {
         self.kv.put(ENROLLMENT, &e)
     }
 
-    /// The enrollment if `owner` created it; anyone else gets 404.
-    fn load_for(&self, owner: &Owner) -> ApiResult<Enrollment> {
+    /// The enrollment if `owner` created it (any owner on the phone path,
+    /// `None`); anyone else gets 404.
+    fn load_for(&self, owner: Option<&Owner>) -> ApiResult<Enrollment> {
         let e: Enrollment = self.kv.get(ENROLLMENT)?.ok_or(ApiError::NotFound)?;
-        if e.client_id != owner.client_id || e.livemode != owner.livemode {
-            return Err(ApiError::NotFound);
+        if let Some(owner) = owner {
+            if e.client_id != owner.client_id || e.livemode != owner.livemode {
+                return Err(ApiError::NotFound);
+            }
         }
         Ok(e)
     }
 
     fn get(&self, body: &Value) -> ApiResult<Value> {
         let owner: Owner = rpc::arg(body)?;
-        Ok(self.load_for(&owner)?.view(now_ms()))
+        Ok(self.load_for(Some(&owner))?.view(now_ms()))
     }
 
     async fn verify(&self, body: &Value) -> ApiResult<Guess> {
@@ -144,7 +149,7 @@ impl EnrollmentObject {
         let key = config.sealing_key(OTP_KEY)?;
         let seal_key = config.sealing_key(TOKEN_SEAL)?;
         let now = now_ms();
-        let e = self.load_for(&args.owner)?;
+        let e = self.load_for(args.owner.as_ref())?;
         if !e.accepts_guesses(now) {
             // Verified, locked or expired: refused without looking at the
             // code, so it costs nothing from the mobile's budget.
@@ -161,9 +166,9 @@ impl EnrollmentObject {
             }
             Err(err) => return Err(err),
         }
-        let before = self.load_for(&args.owner)?;
+        let before = self.load_for(args.owner.as_ref())?;
         let result = self.check(&args, &key, fresh_token(&seal_key, now)?, now);
-        let after = self.load_for(&args.owner)?;
+        let after = self.load_for(args.owner.as_ref())?;
         if after.attempts_remaining >= before.attempts_remaining {
             // Not a wrong code (right, or refused unseen): give the slot back.
             // If this fails the slot stays spent, which errs on the safe side.
@@ -172,7 +177,7 @@ impl EnrollmentObject {
             }
         }
         match result? {
-            Guess::Pending(token) => self.complete(&args.owner, &token, &seal_key).await,
+            Guess::Pending(token) => self.complete(args.owner.as_ref(), &token, &seal_key).await,
             refused => Ok(refused),
         }
     }
@@ -185,7 +190,7 @@ impl EnrollmentObject {
         fresh: PendingToken,
         now: i64,
     ) -> ApiResult<Guess> {
-        let mut e = self.load_for(&args.owner)?;
+        let mut e = self.load_for(args.owner.as_ref())?;
         let result = e.verify(now, &args.code, key, fresh);
         self.kv.put(ENROLLMENT, &e)?;
         match result {
@@ -204,7 +209,7 @@ impl EnrollmentObject {
     /// gets the same answer.
     async fn complete(
         &self,
-        owner: &Owner,
+        owner: Option<&Owner>,
         pending: &PendingToken,
         seal_key: &[u8; 32],
     ) -> ApiResult<Guess> {
@@ -324,7 +329,7 @@ impl EnrollmentClient {
         .await
     }
 
-    /// One guess of the code.
+    /// One guess of the code by the partner that started the enrollment.
     pub async fn verify(
         &self,
         client_id: &str,
@@ -336,6 +341,22 @@ impl EnrollmentClient {
             client_id: client_id.to_owned(),
             livemode,
         };
+        self.guess(Some(owner), code, now).await
+    }
+
+    /// One guess of the code from the person's phone (hosted `/enroll`
+    /// page): no partner key, bound to this enrollment id only, with the
+    /// same attempt limits as the partner's guesses.
+    pub async fn verify_by_phone(&self, code: &str, now: i64) -> ApiResult<VerifiedEnrollment> {
+        self.guess(None, code, now).await
+    }
+
+    async fn guess(
+        &self,
+        owner: Option<Owner>,
+        code: &str,
+        now: i64,
+    ) -> ApiResult<VerifiedEnrollment> {
         let guess: Guess =
             rpc::call(&self.stub, "verify", &json!({"owner": owner, "code": code})).await?;
         match guess {
