@@ -38,7 +38,8 @@ fn bearer(req: &Request) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
-/// Wrong operator tokens allowed per source address and minute; past that,
+/// Wrong operator tokens allowed per source address in any 60 s (a sliding
+/// log, so no window edge lets a burst through); past that,
 /// every operator-token attempt from it gets 429 without being checked, so a
 /// right guess cannot be told from a wrong one.
 const OPERATOR_FAILURES_PER_MIN: u32 = 10;
@@ -61,7 +62,7 @@ async fn operator_token(req: &Request, app: &App, token: &str) -> ApiResult<bool
     let source = header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into());
     let subject = format!("operator-failures:{source}");
     let before = limiter
-        .peek(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
+        .peek_sliding(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
         .await?;
     if !before.allowed {
         return Err(ApiError::RateLimited {
@@ -72,7 +73,7 @@ async fn operator_token(req: &Request, app: &App, token: &str) -> ApiResult<bool
         return Ok(true);
     }
     limiter
-        .hit(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
+        .hit_sliding(&subject, OPERATOR_FAILURES_PER_MIN, 60_000)
         .await?;
     Ok(false)
 }

@@ -17,7 +17,6 @@ use crate::domain::webauthn::WebauthnError;
 /// object's failure crosses to the worker as this enum's serde form, so a
 /// `Forbidden` stays a 403 with its message and nothing is re-parsed from codes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "detail")]
 pub enum ApiError {
     /// Invalid input (400), with the offending param.
     Input(InputError),

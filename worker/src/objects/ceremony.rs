@@ -20,7 +20,7 @@ const CEREMONY: &str = "ceremony";
 
 /// The calls a `CeremonyObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum CeremonyCall {
     /// Stores the ceremony (and an alarm to drop it at expiry).
     Store { ceremony: Box<Ceremony> },

@@ -28,7 +28,7 @@ const RATE_WINDOW_MS: i64 = 60_000;
 
 /// The calls a `ClientObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum ClientCall {
     /// Stores a new client (409 if the id exists).
     Create { record: Box<ClientRecord> },
@@ -73,7 +73,6 @@ pub struct WebhookTarget {
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     id: String,
-    #[serde(flatten)]
     call: ClientCall,
 }
 

@@ -44,7 +44,7 @@ pub struct Secrets {
 
 /// Who is asking, as established by the worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum Access {
     /// The owning partner's server (API key of that client and mode).
     #[serde(rename_all = "camelCase")]

@@ -24,7 +24,7 @@ pub struct Owner {
 
 /// The calls a `CredentialIndex` entry serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum IndexCall {
     /// First claim wins; replies the owner (409 `credential_exists` for another user).
     Claim { owner: Owner },

@@ -64,7 +64,7 @@ struct VerifyArgs {
 /// The object's answer to a guess. Refusals are answers, not errors, so
 /// they can carry the attempts left and the expiry.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 enum Guess {
     /// Inside the object only: the code was right, the work is not done.
     #[serde(skip)]

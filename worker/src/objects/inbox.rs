@@ -20,7 +20,7 @@ pub struct SandboxInbox {
 
 /// The calls a `SandboxInbox` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum InboxCall {
     /// Keeps a message (its `createdAt` is set here).
     Add { message: SmsRecord },

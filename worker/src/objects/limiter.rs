@@ -28,14 +28,14 @@ pub struct Hit {
 
 /// The calls a `RateLimiter` serves; each replies a [`Verdict`] (refund: nothing).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum LimiterCall {
     /// Counts one request in a fixed window.
     Hit(Hit),
-    /// What `Hit` would answer, without counting.
-    Peek(Hit),
     /// Counts one use in a sliding window (the limit holds over any interval).
     Slide(Hit),
+    /// What `Slide` would answer, without counting.
+    PeekSlide(Hit),
     /// Gives back the latest `Slide` use (its work did not happen).
     Refund(Hit),
 }
@@ -52,8 +52,8 @@ impl DurableObject for RateLimiter {
             let now = now_ms();
             match call {
                 LimiterCall::Hit(h) => rpc::reply(self.hit(h, now)?),
-                LimiterCall::Peek(h) => rpc::reply(self.peek(h, now)?),
                 LimiterCall::Slide(h) => rpc::reply(self.slide(h, now)?),
+                LimiterCall::PeekSlide(h) => rpc::reply(self.peek_slide(h, now)?),
                 LimiterCall::Refund(h) => rpc::reply(self.refund(h)?),
             }
         })
@@ -70,20 +70,20 @@ impl RateLimiter {
         Ok(verdict)
     }
 
-    fn peek(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
-        let window: Window = self
-            .kv
-            .get(&format!("w:{}", hit.window_ms))?
-            .unwrap_or_default();
-        Ok(window.peek(now, hit.limit, hit.window_ms))
-    }
-
     fn slide(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
         let key = format!("s:{}", hit.window_ms);
         let mut log: SlidingLog = self.kv.get(&key)?.unwrap_or_default();
         let verdict = log.hit(now, hit.limit, hit.window_ms);
         self.kv.put(&key, &log)?;
         Ok(verdict)
+    }
+
+    fn peek_slide(&self, hit: Hit, now: i64) -> ApiResult<Verdict> {
+        let log: SlidingLog = self
+            .kv
+            .get(&format!("s:{}", hit.window_ms))?
+            .unwrap_or_default();
+        Ok(log.peek(now, hit.limit, hit.window_ms))
     }
 
     fn refund(&self, hit: Hit) -> ApiResult<()> {
@@ -118,12 +118,6 @@ impl<'a> LimiterClient<'a> {
             .await
     }
 
-    /// What [`Self::hit`] would answer now, without counting.
-    pub async fn peek(&self, subject: &str, limit: u32, window_ms: i64) -> ApiResult<Verdict> {
-        self.call(subject, LimiterCall::Peek(Hit { limit, window_ms }))
-            .await
-    }
-
     /// Counts one use against `subject` if fewer than `limit` happened in the
     /// last `window_ms` (sliding, so the limit holds over any interval).
     pub async fn hit_sliding(
@@ -133,6 +127,17 @@ impl<'a> LimiterClient<'a> {
         window_ms: i64,
     ) -> ApiResult<Verdict> {
         self.call(subject, LimiterCall::Slide(Hit { limit, window_ms }))
+            .await
+    }
+
+    /// What [`Self::hit_sliding`] would answer now, without counting.
+    pub async fn peek_sliding(
+        &self,
+        subject: &str,
+        limit: u32,
+        window_ms: i64,
+    ) -> ApiResult<Verdict> {
+        self.call(subject, LimiterCall::PeekSlide(Hit { limit, window_ms }))
             .await
     }
 

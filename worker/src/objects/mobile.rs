@@ -24,7 +24,7 @@ pub struct MobileObject {
 
 /// The calls a `MobileObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum MobileCall {
     /// The mobile's user id; with `create`, minted if there is none.
     User { create: bool },

@@ -27,7 +27,7 @@ pub struct RegistrationTokenObject {
 
 /// The calls a `RegistrationTokenObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum TokenCall {
     /// Stores the hashed record (idempotent for the same token); deletes itself at expiry.
     Store {
@@ -39,7 +39,7 @@ pub enum TokenCall {
 
 /// The object's answer to `consume`.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 enum Consumed {
     #[serde(rename_all = "camelCase")]
     Ok {

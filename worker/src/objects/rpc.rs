@@ -7,9 +7,11 @@
 //! Internal details never cross: an object logs them and answers a bare
 //! `Internal`.
 //!
-//! Objects written in the typed shape take one serde enum of calls (tagged by
-//! `op`) through [`invoke`] on the worker side and [`serve`] on theirs, so no
-//! object reads members out of a JSON body by name.
+//! Objects written in the typed shape take one serde enum of calls through
+//! [`invoke`] on the worker side and [`serve`] on theirs, so no object reads
+//! members out of a JSON body by name. Enums crossing here are externally
+//! tagged (serde's default): internally tagged or flattened forms buffer
+//! through serde's `Content` and cost the worker's wasm far more code.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -54,7 +56,7 @@ pub async fn call<B: Serialize, T: DeserializeOwned>(
     })
 }
 
-/// Sends one typed call (an object's call enum, tagged by `op`) and decodes
+/// Sends one typed call (an object's call enum) and decodes
 /// the reply the caller expects for it.
 pub async fn invoke<C: Serialize, T: DeserializeOwned>(stub: &Stub, call: &C) -> ApiResult<T> {
     self::call(stub, "call", call).await

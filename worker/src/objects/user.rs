@@ -42,7 +42,7 @@ const CEREMONY_SCAN: usize = 200;
 
 /// The calls a `UserObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum UserCall {
     /// Creates the user on first call (drawing its appAccountToken here, so
     /// racing first calls agree) and lets `tenant` see it. Replies the record.
