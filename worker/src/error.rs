@@ -5,7 +5,6 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::Response;
 
 use crate::domain::approval::ApprovalRefusal;
 use crate::domain::consent::ConsentError;
@@ -160,24 +159,16 @@ impl ApiError {
         json!({ "error": error })
     }
 
-    pub fn into_response(self) -> Response {
-        if let Self::Internal(detail) = &self {
-            worker::console_error!("internal error: {detail}");
+    /// Headers the answer carries besides the body: `Retry-After` on 429s,
+    /// `Allow` on 405.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::RateLimited { retry_after_secs } | Self::TooManyAttempts { retry_after_secs } => {
+                vec![("Retry-After", retry_after_secs.max(&1).to_string())]
+            }
+            Self::MethodNotAllowed => vec![("Allow", "GET, POST, PUT, DELETE".into())],
+            _ => Vec::new(),
         }
-        let mut resp = crate::http::json(self.status(), &self.body());
-        if let Self::RateLimited { retry_after_secs } | Self::TooManyAttempts { retry_after_secs } =
-            self
-        {
-            crate::http::set_header(
-                &mut resp,
-                "Retry-After",
-                &retry_after_secs.max(1).to_string(),
-            );
-        }
-        if let Self::MethodNotAllowed = self {
-            crate::http::set_header(&mut resp, "Allow", "GET, POST, PUT, DELETE");
-        }
-        resp
     }
 }
 

@@ -14,6 +14,19 @@ pub fn json(status: u16, value: &Value) -> Response {
     bytes(status, "application/json", value.to_string().into_bytes())
 }
 
+/// The one place an [`ApiError`] becomes an HTTP answer; internal details are
+/// logged here and never returned.
+pub fn error_response(e: ApiError) -> Response {
+    if let ApiError::Internal(detail) = &e {
+        worker::console_error!("internal error: {detail}");
+    }
+    let mut resp = json(e.status(), &e.body());
+    for (name, value) in e.headers() {
+        set_header(&mut resp, name, &value);
+    }
+    resp
+}
+
 pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
     let headers = Headers::new();
     let _ = headers.set("Content-Type", content_type);

@@ -8,7 +8,7 @@ use crate::api::{
 };
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::http::set_header;
+use crate::http::{error_response, set_header};
 
 #[derive(Debug, Clone, Copy)]
 enum Route {
@@ -178,7 +178,9 @@ pub async fn handle(req: Request, env: Env) -> Response {
     let path = req.path();
     let mut resp = if !app.config.has_sealing_key() {
         // DESIGN §5: no fallback secret; every request fails loudly until it is set.
-        ApiError::Internal(crate::config::MISSING_SEALING_KEY.into()).into_response()
+        error_response(ApiError::Internal(
+            crate::config::MISSING_SEALING_KEY.into(),
+        ))
     } else if method == Method::Options {
         preflight()
     } else {
@@ -186,10 +188,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
             Ok((route, params)) => dispatch(route, req, &app, &params).await,
             Err(e) => Err(e),
         }
-        .unwrap_or_else(ApiError::into_response)
+        .unwrap_or_else(error_response)
     };
     if app.rng_failed() {
-        resp = ApiError::Internal("randomness unavailable".into()).into_response();
+        resp = error_response(ApiError::Internal("randomness unavailable".into()));
     }
     if resp.status_code() == 101 {
         return resp;

@@ -397,13 +397,12 @@ impl ConsentObject {
         });
         let c = match allowed {
             Ok(c) => c,
-            Err(e) => return Ok(e.into_response()),
+            Err(e) => return Ok(crate::http::error_response(e)),
         };
         if !limits::live_socket_room(self.state.get_websockets().len()) {
-            return Ok(ApiError::RateLimited {
+            return Ok(crate::http::error_response(ApiError::RateLimited {
                 retry_after_secs: limits::LIVE_RETRY_AFTER_SECS,
-            }
-            .into_response());
+            }));
         }
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
