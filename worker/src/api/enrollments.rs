@@ -175,7 +175,7 @@ pub async fn verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response
     let partner = auth::partner(&req, app).await?;
     let code = otp::parse_verify(&body(&mut req).await?)?;
     let done = enrollment(app, id)?
-        .verify(&partner.client.id, partner.livemode, &code, app.now)
+        .verify(&partner.tenant(), &code)
         .await?;
     Ok(json(
         200,
@@ -198,7 +198,7 @@ pub async fn verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response
 /// out `userId`: the phone needs only the registration token.
 pub async fn phone_verify(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
     let code = otp::parse_verify(&body(&mut req).await?)?;
-    let done = enrollment(app, id)?.verify_by_phone(&code, app.now).await?;
+    let done = enrollment(app, id)?.verify_by_phone(&code).await?;
     Ok(json(
         200,
         &json!({
@@ -214,8 +214,6 @@ pub async fn phone_verify(mut req: Request, app: &App, id: &str) -> ApiResult<Re
 /// `GET /enrollments/:id`: never the code or the token.
 pub async fn get(req: Request, app: &App, id: &str) -> ApiResult<Response> {
     let partner = auth::partner(&req, app).await?;
-    let view = enrollment(app, id)?
-        .view(&partner.client.id, partner.livemode)
-        .await?;
+    let view = enrollment(app, id)?.view(&partner.tenant()).await?;
     Ok(json(200, &view))
 }

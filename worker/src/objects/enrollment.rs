@@ -11,7 +11,7 @@
 //! retry with the same code redoes them and answers the same user and token.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::gate::Gate;
@@ -27,6 +27,7 @@ use crate::domain::otp::{
     Enrollment, PendingToken, RegistrationTokenRecord, VerifyError, REGISTRATION_TOKEN_TTL_MS,
 };
 use crate::domain::random::Random;
+use crate::domain::tenant::Tenant;
 use crate::error::{ApiError, ApiResult};
 
 pub const BINDING: &str = "ENROLLMENTS";
@@ -36,58 +37,38 @@ pub const OTP_KEY: &str = "enrollment-otp";
 const TOKEN_SEAL: &str = "enrollment-registration-token";
 const ENROLLMENT: &str = "enrollment";
 
+/// The calls an `EnrollmentObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EnrollmentCall {
+    /// Stores a new enrollment (its code already hashed).
+    Create { enrollment: Box<Enrollment> },
+    /// The partner's view; 404 for another tenant.
+    View { tenant: Tenant },
+    /// One guess of the code. `tenant`: the partner that started it; `None`:
+    /// the person's phone (the unguessable enrollment id and the texted code
+    /// are the whole credential there). Replies [`VerifiedEnrollment`]; a
+    /// refusal is the API error itself (attempts left, `Retry-After`).
+    Verify {
+        tenant: Option<Tenant>,
+        code: String,
+    },
+}
+
 #[durable_object]
 pub struct EnrollmentObject {
     env: Env,
     kv: SqlKv,
+    /// Read once per object instance, not per call.
+    config: Config,
     /// One guess at a time end to end (reserve, check, release, complete),
     /// so a guess always sees the outcome of the one before it.
     gate: Gate,
 }
 
-/// The partner asking (its client and key mode).
+/// A successful verification, as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Owner {
-    client_id: String,
-    livemode: bool,
-}
-
-#[derive(Deserialize)]
-struct VerifyArgs {
-    /// `None` on the phone path: the unguessable enrollment id (and the code
-    /// sent to the phone) is the whole credential there.
-    owner: Option<Owner>,
-    code: String,
-}
-
-/// The object's answer to a guess. Refusals are answers, not errors, so
-/// they can carry the attempts left and the expiry.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-enum Guess {
-    /// Inside the object only: the code was right, the work is not done.
-    #[serde(skip)]
-    Pending(PendingToken),
-    #[serde(rename_all = "camelCase")]
-    Verified {
-        user_id: String,
-        registration_token: String,
-        registration_token_expires_at: i64,
-    },
-    #[serde(rename_all = "camelCase")]
-    Refused {
-        code: String,
-        attempts_remaining: u8,
-        expires_at: i64,
-    },
-    /// The mobile's wrong-code budget is spent (errors lose `Retry-After`
-    /// across the object boundary, so this is an answer too).
-    #[serde(rename_all = "camelCase")]
-    RateLimited { retry_after_secs: i64 },
-}
-
-/// A successful verification, as the API returns it.
 pub struct VerifiedEnrollment {
     pub user_id: String,
     pub registration_token: String,
@@ -98,77 +79,71 @@ impl DurableObject for EnrollmentObject {
     fn new(state: State, env: Env) -> Self {
         Self {
             kv: SqlKv::new(&state),
+            config: Config::from_env(&env),
             env,
             gate: Gate::default(),
         }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "create" => rpc::answer(self.create(&body)),
-            "get" => rpc::answer(self.get(&body)),
-            "verify" => {
-                let _pass = self.gate.enter().await;
-                rpc::answer(self.verify(&body).await)
+        rpc::serve(req, |call: EnrollmentCall| async move {
+            let now = now_ms();
+            match call {
+                EnrollmentCall::Create { enrollment } => rpc::reply(self.create(&enrollment)?),
+                EnrollmentCall::View { tenant } => {
+                    rpc::reply(self.load_for(Some(&tenant))?.view(now))
+                }
+                EnrollmentCall::Verify { tenant, code } => {
+                    let _pass = self.gate.enter().await;
+                    rpc::reply(self.verify(tenant.as_ref(), &code, now).await?)
+                }
             }
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        })
+        .await
     }
 }
 
 impl EnrollmentObject {
-    fn create(&self, body: &Value) -> ApiResult<()> {
-        let e: Enrollment = rpc::arg(body)?;
+    fn create(&self, e: &Enrollment) -> ApiResult<()> {
         if self.kv.get::<Enrollment>(ENROLLMENT)?.is_some() {
             return Err(ApiError::Internal("enrollment id collision".into()));
         }
-        self.kv.put(ENROLLMENT, &e)
+        self.kv.put(ENROLLMENT, e)
     }
 
-    /// The enrollment if `owner` created it (any owner on the phone path,
+    /// The enrollment if `tenant` created it (any tenant on the phone path,
     /// `None`); anyone else gets 404.
-    fn load_for(&self, owner: Option<&Owner>) -> ApiResult<Enrollment> {
+    fn load_for(&self, tenant: Option<&Tenant>) -> ApiResult<Enrollment> {
         let e: Enrollment = self.kv.get(ENROLLMENT)?.ok_or(ApiError::NotFound)?;
-        if let Some(owner) = owner {
-            if e.client_id != owner.client_id || e.livemode != owner.livemode {
-                return Err(ApiError::NotFound);
-            }
+        match tenant {
+            Some(t) if !t.owns(&e.client_id, e.livemode) => Err(ApiError::NotFound),
+            _ => Ok(e),
         }
-        Ok(e)
     }
 
-    fn get(&self, body: &Value) -> ApiResult<Value> {
-        let owner: Owner = rpc::arg(body)?;
-        Ok(self.load_for(Some(&owner))?.view(now_ms()))
-    }
-
-    async fn verify(&self, body: &Value) -> ApiResult<Guess> {
-        let args: VerifyArgs = rpc::arg(body)?;
-        let config = Config::from_env(&self.env);
-        let key = config.sealing_key(OTP_KEY)?;
-        let seal_key = config.sealing_key(TOKEN_SEAL)?;
-        let now = now_ms();
-        let e = self.load_for(args.owner.as_ref())?;
+    async fn verify(
+        &self,
+        tenant: Option<&Tenant>,
+        code: &str,
+        now: i64,
+    ) -> ApiResult<VerifiedEnrollment> {
+        let key = self.config.sealing_key(OTP_KEY)?;
+        let seal_key = self.config.sealing_key(TOKEN_SEAL)?;
+        let e = self.load_for(tenant)?;
         if !e.accepts_guesses(now) {
             // Verified, locked or expired: refused without looking at the
             // code, so it costs nothing from the mobile's budget.
-            return self.check(&args, &key, fresh_token(&seal_key, now)?, now);
+            let token = self.check(tenant, code, &key, fresh_token(&seal_key, now)?, now)?;
+            return self.complete(tenant, &token, &seal_key).await;
         }
         // The mobile's budget first (DESIGN "Rate limits"): 15 wrong codes
         // per 24 h across all its enrollments, reserved before the check.
         let mobile = MobileClient::new(&self.env, &e.mobile, e.livemode)?;
         let guess_id = format!("{}:{}", e.id, guess_nonce()?);
-        match mobile.reserve_guess(&guess_id).await {
-            Ok(()) => {}
-            Err(ApiError::RateLimited { retry_after_secs }) => {
-                return Ok(Guess::RateLimited { retry_after_secs })
-            }
-            Err(err) => return Err(err),
-        }
-        let before = self.load_for(args.owner.as_ref())?;
-        let result = self.check(&args, &key, fresh_token(&seal_key, now)?, now);
-        let after = self.load_for(args.owner.as_ref())?;
+        mobile.reserve_guess(&guess_id).await?;
+        let before = self.load_for(tenant)?;
+        let result = self.check(tenant, code, &key, fresh_token(&seal_key, now)?, now);
+        let after = self.load_for(tenant)?;
         if after.attempts_remaining >= before.attempts_remaining {
             // Not a wrong code (right, or refused unseen): give the slot back.
             // If this fails the slot stays spent, which errs on the safe side.
@@ -176,29 +151,27 @@ impl EnrollmentObject {
                 worker::console_error!("enrollment {}: guess release failed: {err:?}", e.id);
             }
         }
-        match result? {
-            Guess::Pending(token) => self.complete(args.owner.as_ref(), &token, &seal_key).await,
-            refused => Ok(refused),
-        }
+        let token = result?;
+        self.complete(tenant, &token, &seal_key).await
     }
 
     /// Load, check, count and store: synchronous, so guesses are serialised.
+    /// A right code answers its pending registration token (the work is not
+    /// done yet); a refusal is the API error.
     fn check(
         &self,
-        args: &VerifyArgs,
+        tenant: Option<&Tenant>,
+        code: &str,
         key: &[u8],
         fresh: PendingToken,
         now: i64,
-    ) -> ApiResult<Guess> {
-        let mut e = self.load_for(args.owner.as_ref())?;
-        let result = e.verify(now, &args.code, key, fresh);
+    ) -> ApiResult<PendingToken> {
+        let mut e = self.load_for(tenant)?;
+        let result = e.verify(now, code, key, fresh);
         self.kv.put(ENROLLMENT, &e)?;
         match result {
-            Ok(verified) => Ok(Guess::Pending(verified.token)),
-            Err(VerifyError::TokenMissing) => Err(ApiError::Internal(
-                "verifying enrollment without its token".into(),
-            )),
-            Err(refusal) => Ok(refused(refusal, &e)),
+            Ok(verified) => Ok(verified.token),
+            Err(refusal) => Err(refusal_error(refusal, e.expires_at, now)),
         }
     }
 
@@ -209,11 +182,11 @@ impl EnrollmentObject {
     /// gets the same answer.
     async fn complete(
         &self,
-        owner: Option<&Owner>,
+        tenant: Option<&Tenant>,
         pending: &PendingToken,
         seal_key: &[u8; 32],
-    ) -> ApiResult<Guess> {
-        let e = self.load_for(owner)?;
+    ) -> ApiResult<VerifiedEnrollment> {
+        let e = self.load_for(tenant)?;
         let token = open(seal_key, &pending.sealed)
             .and_then(|t| String::from_utf8(t).ok())
             .ok_or_else(|| ApiError::Internal("registration token unseal failed".into()))?;
@@ -225,7 +198,7 @@ impl EnrollmentObject {
             .ensure(
                 &user_id,
                 &e.mobile,
-                &crate::domain::tenant::Tenant::new(e.client_id.clone(), e.livemode),
+                &Tenant::new(e.client_id.clone(), e.livemode),
             )
             .await?;
         let record = RegistrationTokenRecord {
@@ -240,10 +213,10 @@ impl EnrollmentObject {
             .store(&record)
             .await?;
         // Reload: other guesses may have changed the record meanwhile.
-        let mut done = self.load_for(owner)?;
+        let mut done = self.load_for(tenant)?;
         done.finish(&user_id);
         self.kv.put(ENROLLMENT, &done)?;
-        Ok(Guess::Verified {
+        Ok(VerifiedEnrollment {
             user_id,
             registration_token: token,
             registration_token_expires_at: record.expires_at,
@@ -278,28 +251,25 @@ fn guess_nonce() -> ApiResult<String> {
     Ok(crate::domain::crypto::hex(&random))
 }
 
-fn refused(refusal: VerifyError, e: &Enrollment) -> Guess {
-    Guess::Refused {
-        code: refusal.code().to_owned(),
-        attempts_remaining: refusal.attempts_remaining().unwrap_or(e.attempts_remaining),
-        expires_at: e.expires_at,
-    }
-}
-
-/// Turns a refused guess into the API error (`now` for `Retry-After`).
-fn refusal_error(code: &str, attempts_remaining: u8, expires_at: i64, now: i64) -> ApiError {
-    match code {
-        "invalid_code" | "malformed_code" => ApiError::InvalidCode { attempts_remaining },
-        "too_many_attempts" => ApiError::TooManyAttempts {
+/// A refused guess as the API error (`now` for `Retry-After`).
+fn refusal_error(refusal: VerifyError, expires_at: i64, now: i64) -> ApiError {
+    match refusal {
+        VerifyError::InvalidCode { attempts_remaining }
+        | VerifyError::Malformed { attempts_remaining } => {
+            ApiError::InvalidCode { attempts_remaining }
+        }
+        VerifyError::TooManyAttempts => ApiError::TooManyAttempts {
             // The lock is permanent; by then the enrollment has expired too and
             // a new one is the way forward.
             retry_after_secs: ((expires_at - now).max(0) + 999) / 1000,
         },
-        "expired" => ApiError::Expired,
-        "already_verified" => ApiError::Conflict(
+        VerifyError::Expired => ApiError::Expired,
+        VerifyError::AlreadyVerified => ApiError::Conflict(
             "This enrollment is already verified; its code cannot be used again.".into(),
         ),
-        other => ApiError::Internal(format!("unknown verify refusal {other}")),
+        VerifyError::TokenMissing => {
+            ApiError::Internal("verifying enrollment without its token".into())
+        }
     }
 }
 
@@ -316,69 +286,47 @@ impl EnrollmentClient {
     }
 
     pub async fn create(&self, e: &Enrollment) -> ApiResult<()> {
-        rpc::call(&self.stub, "create", e).await
+        rpc::invoke(
+            &self.stub,
+            &EnrollmentCall::Create {
+                enrollment: Box::new(e.clone()),
+            },
+        )
+        .await
     }
 
     /// The partner's view of its enrollment; 404 for anyone else.
-    pub async fn view(&self, client_id: &str, livemode: bool) -> ApiResult<Value> {
-        rpc::call(
+    pub async fn view(&self, tenant: &Tenant) -> ApiResult<Value> {
+        rpc::invoke(
             &self.stub,
-            "get",
-            &json!({"clientId": client_id, "livemode": livemode}),
+            &EnrollmentCall::View {
+                tenant: tenant.clone(),
+            },
         )
         .await
     }
 
     /// One guess of the code by the partner that started the enrollment.
-    pub async fn verify(
-        &self,
-        client_id: &str,
-        livemode: bool,
-        code: &str,
-        now: i64,
-    ) -> ApiResult<VerifiedEnrollment> {
-        let owner = Owner {
-            client_id: client_id.to_owned(),
-            livemode,
-        };
-        self.guess(Some(owner), code, now).await
+    pub async fn verify(&self, tenant: &Tenant, code: &str) -> ApiResult<VerifiedEnrollment> {
+        self.guess(Some(tenant.clone()), code).await
     }
 
     /// One guess of the code from the person's phone (hosted `/enroll`
     /// page): no partner key, bound to this enrollment id only, with the
     /// same attempt limits as the partner's guesses.
-    pub async fn verify_by_phone(&self, code: &str, now: i64) -> ApiResult<VerifiedEnrollment> {
-        self.guess(None, code, now).await
+    pub async fn verify_by_phone(&self, code: &str) -> ApiResult<VerifiedEnrollment> {
+        self.guess(None, code).await
     }
 
-    async fn guess(
-        &self,
-        owner: Option<Owner>,
-        code: &str,
-        now: i64,
-    ) -> ApiResult<VerifiedEnrollment> {
-        let guess: Guess =
-            rpc::call(&self.stub, "verify", &json!({"owner": owner, "code": code})).await?;
-        match guess {
-            Guess::Verified {
-                user_id,
-                registration_token,
-                registration_token_expires_at,
-            } => Ok(VerifiedEnrollment {
-                user_id,
-                registration_token,
-                registration_token_expires_at,
-            }),
-            Guess::Refused {
-                code,
-                attempts_remaining,
-                expires_at,
-            } => Err(refusal_error(&code, attempts_remaining, expires_at, now)),
-            Guess::RateLimited { retry_after_secs } => {
-                Err(ApiError::RateLimited { retry_after_secs })
-            }
-            Guess::Pending(_) => Err(ApiError::Internal("unfinished verification".into())),
-        }
+    async fn guess(&self, tenant: Option<Tenant>, code: &str) -> ApiResult<VerifiedEnrollment> {
+        rpc::invoke(
+            &self.stub,
+            &EnrollmentCall::Verify {
+                tenant,
+                code: code.to_owned(),
+            },
+        )
+        .await
     }
 }
 
@@ -389,15 +337,23 @@ mod tests {
     #[test]
     fn refusals_map_to_the_contract_errors() {
         let now = 1_000_000;
-        let e = |code: &str, n: u8| refusal_error(code, n, now + 90_500, now);
+        let e = |refusal| refusal_error(refusal, now + 90_500, now);
         assert!(matches!(
-            e("invalid_code", 3),
+            e(VerifyError::InvalidCode {
+                attempts_remaining: 3
+            }),
             ApiError::InvalidCode {
                 attempts_remaining: 3
             }
         ));
-        assert_eq!(e("malformed_code", 2).code(), "invalid_code");
-        let locked = e("too_many_attempts", 0);
+        assert_eq!(
+            e(VerifyError::Malformed {
+                attempts_remaining: 2
+            })
+            .code(),
+            "invalid_code"
+        );
+        let locked = e(VerifyError::TooManyAttempts);
         assert_eq!((locked.status(), locked.code()), (429, "too_many_attempts"));
         assert!(matches!(
             locked,
@@ -405,9 +361,9 @@ mod tests {
                 retry_after_secs: 91
             }
         ));
-        assert_eq!(e("expired", 4).status(), 410);
-        assert_eq!(e("already_verified", 4).status(), 409);
-        assert_eq!(e("what", 4).status(), 500);
+        assert_eq!(e(VerifyError::Expired).status(), 410);
+        assert_eq!(e(VerifyError::AlreadyVerified).status(), 409);
+        assert_eq!(e(VerifyError::TokenMissing).status(), 500);
     }
 
     #[test]
