@@ -94,6 +94,8 @@ impl Worker {
         }
         cmd.env("MID_SKIP_BUILD", "1")
             .env("WRANGLER_SEND_METRICS", "false")
+            // No `Request.cf` download from the internet (tests run offline).
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
