@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use mid_tests::{shared, Api, Partner};
+use futures_util::{SinkExt, StreamExt};
+use mid_tests::{shared, Api, Partner, Worker};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -134,6 +136,49 @@ async fn live_channel_opened_after_the_decision_gets_it_then_closes() {
     assert_eq!(first["type"], "status");
     assert_eq!(first["consent"]["status"], "approved");
     expect_close(&mut ws, "late socket").await;
+}
+
+/// A page that sends a broken frame ends its own socket, and nothing else: no
+/// panic (which would reset the worker's Wasm instance and fail every request
+/// in flight), and the other pages' channels keep working.
+#[tokio::test]
+async fn security_a_broken_frame_on_the_live_channel_panics_nothing() {
+    // An own worker, so its log holds only this test's requests.
+    let worker = Worker::start("live-frame", &[]).await;
+    let api = worker.api();
+    let p = api.partner().await;
+    let (c, id) = new_consent(&api, &p).await;
+    let mut bad = connect(&api, &c).await;
+    next_json(&mut bad, &api, &p, &id, "first status").await;
+    let frame = Frame::message(vec![1u8, 2, 3], OpCode::Data(Data::Reserved(3)), true);
+    bad.send(Message::Frame(frame)).await.unwrap();
+    expect_close(&mut bad, "after a broken frame").await;
+
+    let (c2, id2) = new_consent(&api, &p).await;
+    let mut good = connect(&api, &c2).await;
+    next_json(&mut good, &api, &p, &id2, "other status").await;
+    sandbox(&api, &p, &id2, "approve").await;
+    let update = next_json(&mut good, &api, &p, &id2, "other approval").await;
+    assert_eq!(update["consent"]["status"], "approved");
+
+    // wrangler writes its log asynchronously: wait for the approval's line, then a little more.
+    let path = worker.persist.with_extension("log");
+    let approved_line = format!("/sandbox/consents/{id2}/approve 200");
+    mid_tests::eventually(20, "the approval in the worker log", || {
+        let path = path.clone();
+        let approved_line = approved_line.clone();
+        async move {
+            std::fs::read_to_string(&path)
+                .ok()
+                .filter(|l| l.contains(&approved_line))
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let log = std::fs::read_to_string(&path).unwrap();
+    for sign in ["panicked", "Critical", "Reinitializing"] {
+        assert!(!log.contains(sign), "worker log has {sign:?}:\n{log}");
+    }
 }
 
 #[tokio::test]
