@@ -97,6 +97,7 @@ integration() {
     --var "WEBHOOK_RETRY_BASE_MS:300" --var "ALLOW_PRIVATE_WEBHOOK_URLS:true" \
     > "$run/shared.log" 2>&1 &
   wrangler_pid=$!
+  disown "$wrangler_pid" # killed at the end: no job-control "Killed" line
   for _ in $(seq 1 300); do
     curl -fsS "$MID_BASE_URL/health" >/dev/null 2>&1 && break
     sleep 0.3
