@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export WRANGLER_SEND_METRICS=false
+# No `Request.cf` download from the internet while wrangler dev runs.
+export CLOUDFLARE_CF_FETCH_ENABLED=false
 RUNS=${RUNS:-3}; export ITERS=${ITERS:-3000} WARMUP_CALLS=${WARMUP:-1000}
 export DURATION=${DURATION:-15} CONCURRENCY=${CONCURRENCY:-16}
 PEERS_DIR=${PEERS_DIR:-$root/../shared/peers}

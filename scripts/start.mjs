@@ -30,7 +30,8 @@ const wrangler = spawn(
   ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state",
    "--show-interactive-dev-session=false", "--var", `PUBLIC_URL:${pages}`],
   { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true,
-    env: { ...process.env, MID_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false" } },
+    // No `Request.cf` download from the internet (offline it prints a getaddrinfo stack).
+    env: { ...process.env, MID_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
 );
 const stop = () => { try { process.kill(-wrangler.pid, "SIGTERM"); } catch {} process.exit(0); };
 process.on("SIGINT", stop);

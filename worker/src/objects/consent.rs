@@ -138,6 +138,15 @@ impl DurableObject for ConsentObject {
         let _ = ws.close(Some(1000), Some("bye"));
         Ok(())
     }
+
+    /// A broken frame from the page (unknown opcode, oversized message): only
+    /// that socket ends. Without this handler workers-rs panics, and a panic
+    /// resets the whole Wasm instance, failing every request then in flight
+    /// (an approval among them, whose live update is then never sent).
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        let _ = ws.close(Some(1011), Some("error"));
+        Ok(())
+    }
 }
 
 /// Which accesses share the per-consent phone-side limit: the approval-link
