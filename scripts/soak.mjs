@@ -11,12 +11,15 @@
 //   - no 5xx (nor connection error) outside the restart windows;
 //   - every Standard Webhooks signature (and body signature) verifies;
 //   - the outbox storage is back to its pruned size (<= 500 finished
-//     deliveries per client and mode, nothing pending).
+//     deliveries per client and mode, nothing pending), and no seen-marker
+//     is kept past its expiry (with SOAK_WAIT_MARKERS=1 the run outlives the
+//     retry horizon and none may be left).
 // Prints a summary table; exits 1 if an invariant fails, 2 on the hard stop.
 //
 // Settings (env): SOAK_CONSENTS (2000), SOAK_CONCURRENCY (16), SOAK_FAIL_PCT
 // (30), SOAK_CLIENTS (4), SOAK_RESTARTS (2), SOAK_RETRY_BASE_MS (20),
-// SOAK_DRAIN_SECONDS (360), SOAK_MAX_MINUTES (30), SOAK_SKIP_BUILD=1.
+// SOAK_DRAIN_SECONDS (360), SOAK_SETTLE_SECONDS (60), SOAK_WAIT_MARKERS=1,
+// SOAK_MAX_MINUTES (30), SOAK_SKIP_BUILD=1.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
@@ -41,6 +44,12 @@ const RESTARTS = num("SOAK_RESTARTS", 2);
 // the end was given up or lost, not merely waiting for its next attempt.
 const RETRY_BASE_MS = Math.max(1, num("SOAK_RETRY_BASE_MS", 20));
 const DRAIN_SECONDS = num("SOAK_DRAIN_SECONDS", 360);
+/// After the drain, how long to wait for the outboxes to go quiet (their last alarm prunes).
+const SETTLE_SECONDS = num("SOAK_SETTLE_SECONDS", 60);
+/// `1`: also wait out the seen-markers' retry horizon and check they are gone.
+const WAIT_MARKERS = process.env.SOAK_WAIT_MARKERS === "1";
+/// The outbox sweeps expired seen-markers on this grid (domain::delivery::MARKER_SWEEP_MS).
+const MARKER_SWEEP_MS = 60_000;
 const MAX_MINUTES = num("SOAK_MAX_MINUTES", 30);
 /// After the worker is healthy again, failures still count as "during restart" this long.
 const RESTART_GRACE_MS = 3000;
@@ -159,7 +168,7 @@ function zombie(pid) {
 
 const secrets = new Map(); // clientId -> HMAC key bytes
 const recv = {
-  hits: 0, failedOnPurpose: 0, delivered: 0, badSignature: 0, badBodySignature: 0, unparsable: 0,
+  hits: 0, lastHitAt: 0, failedOnPurpose: 0, delivered: 0, badSignature: 0, badBodySignature: 0, unparsable: 0,
   byEventId: new Map(), // evt id -> {event, sessionId, status, count}
   byConsent: new Map(), // sessionId -> Map(event name -> Set(evt ids))
 };
@@ -187,6 +196,7 @@ function onWebhook(req, res) {
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     recv.hits++;
+    recv.lastHitAt = Date.now();
     if (Math.random() * 100 < FAIL_PCT) {
       recv.failedOnPurpose++;
       res.writeHead(500).end("soak: failing on purpose");
@@ -425,19 +435,61 @@ async function main() {
   say(`drain finished after ${drainSecs.toFixed(0)} s, ${missing.length} events missing`);
 
   // The partners' view of their outboxes (newest 100 per client).
-  const outboxApi = [];
+  const outboxApi = await deliveriesApi();
+
+  // The alarm that records the last outcomes prunes: wait (bounded) until the
+  // receiver has been quiet a while and no client lists a pending delivery.
+  const settleStart = Date.now();
+  const settleDeadline = Math.min(hardStopAt - 60_000, settleStart + SETTLE_SECONDS * 1000);
+  while (Date.now() < settleDeadline) {
+    const pending = outboxApi.reduce((n, o) => n + o.pending, 0);
+    if (pending === 0 && Date.now() - recv.lastHitAt > 5000) break;
+    await sleep(2000);
+    outboxApi.splice(0, outboxApi.length, ...(await deliveriesApi()));
+  }
+  const settleSecs = (Date.now() - settleStart) / 1000;
+
+  // Optionally outlive the seen-markers' retry horizon (the outbox must drop
+  // them with no new event): the last marker expires `horizon` after the last event.
+  let markerWaitSecs = 0;
+  if (WAIT_MARKERS) {
+    const until = Math.min(hardStopAt - 60_000, lastEventAt() + retryHorizonMs() + MARKER_SWEEP_MS + 10_000);
+    say(`waiting ${((until - Date.now()) / 1000).toFixed(0)} s for the seen-markers to expire`);
+    const start = Date.now();
+    while (Date.now() < until) await sleep(2000);
+    markerWaitSecs = (Date.now() - start) / 1000;
+  }
+
+  await stopWorker();
+  receiver.close();
+  const stoppedAt = Date.now();
+  const storage = outboxStorage(stoppedAt);
+  report({ loadStart, loadEnd, drainSecs, settleSecs, markerWaitSecs, missing, outboxApi, storage });
+}
+
+async function deliveriesApi() {
+  const out = [];
   for (const c of clients) {
     const r = await call("GET", "/webhooks/deliveries?limit=100", { bearer: c.testKey, clientId: c.id });
     const tally = { pending: 0, delivered: 0, failed: 0 };
     let shapeOk = r.json?.object === "list" && Array.isArray(r.json?.data) && typeof r.json?.hasMore === "boolean";
     for (const d of r.json?.data ?? []) tally[d.status] = (tally[d.status] ?? 0) + 1;
-    outboxApi.push({ client: c.id, ...tally, listed: r.json?.data?.length ?? 0, hasMore: r.json?.hasMore, shapeOk });
+    out.push({ client: c.id, ...tally, listed: r.json?.data?.length ?? 0, hasMore: r.json?.hasMore, shapeOk });
   }
+  return out;
+}
 
-  await stopWorker();
-  receiver.close();
-  const storage = outboxStorage();
-  report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage });
+/// When the last event was created: the consents' decisions ended with the load.
+function lastEventAt() {
+  return Math.max(0, ...[...recv.byEventId.values()].map((e) => e.firstAt));
+}
+
+/// The outbox's retry horizon (domain::delivery::retry_horizon_ms): every
+/// backoff delay plus every attempt's 10 s timeout; seen-markers live this long.
+function retryHorizonMs() {
+  let sum = 0;
+  for (let n = 1; n < 10; n++) sum += Math.min(RETRY_BASE_MS * 4 ** (n - 1), RETRY_BASE_MS * 4320);
+  return sum + 10 * 10_000;
 }
 
 /// Expected events not delivered: `created` and the final terminal event of each consent.
@@ -453,8 +505,9 @@ function missingEvents() {
   return out;
 }
 
-/// Rows in each WebhookOutbox object's SQLite file, read after wrangler stopped.
-function outboxStorage() {
+/// Rows in each WebhookOutbox object's SQLite file (tables `delivery` and
+/// `seen_event` of objects/outbox_store.rs), read after wrangler stopped at `stoppedAt`.
+function outboxStorage(stoppedAt) {
   const doDir = join(persist, "v3/do");
   if (!existsSync(doDir)) return { error: `no ${doDir}` };
   const dirs = readdirSync(doDir).filter((d) => /WebhookOutbox/.test(d));
@@ -464,19 +517,21 @@ function outboxStorage() {
       const q = (sql) => execFileSync("sqlite3", ["-readonly", join(doDir, d, f), sql], { encoding: "utf8" }).trim();
       try {
         const tables = q("select name from sqlite_master where type='table' and name not like '\\_%' escape '\\'").split("\n");
-        if (!tables.includes("kv")) { rows.push({ file: f, error: `tables: ${tables.join(",")}` }); continue; }
-        const byStatus = Object.fromEntries(
-          q("select json_extract(v,'$.status'), count(*) from kv where k like 'd:%' group by 1")
-            .split("\n").filter(Boolean).map((l) => { const [s, n] = l.split("|"); return [s, Number(n)]; }));
+        if (!tables.includes("delivery") || !tables.includes("seen_event")) {
+          rows.push({ file: f, error: `tables: ${tables.join(",")}` });
+          continue;
+        }
         rows.push({
           file: f,
-          client: q("select json_extract(v,'$') from kv where k='client'") || "?",
-          pending: byStatus.pending ?? 0,
-          finished: (byStatus.delivered ?? 0) + (byStatus.failed ?? 0),
-          markers: Number(q("select count(*) from kv where k like 'e:%'")),
+          client: (tables.includes("kv") && q("select json_extract(v,'$') from kv where k='client'")) || "?",
+          pending: Number(q("select count(*) from delivery where finished = 0")),
+          finished: Number(q("select count(*) from delivery where finished = 1")),
+          markers: Number(q("select count(*) from seen_event")),
+          // Markers kept longer than the sweep grid past their expiry: not expiring.
+          overdueMarkers: Number(q(`select count(*) from seen_event where expires_at + ${MARKER_SWEEP_MS + 10_000} < ${stoppedAt}`)),
+          markersExpireBy: Number(q("select coalesce(max(expires_at), 0) from seen_event")),
           // Two stored deliveries of one event: a racing enqueue (issue 8 item 8), not a retry.
-          sharedEventIds: Number(q("select count(*) from (select json_extract(v,'$.eventId') e from kv " +
-            "where k like 'd:%' group by e having count(*) > 1)")),
+          sharedEventIds: Number(q("select count(*) from (select event_id from delivery group by 1 having count(*) > 1)")),
           totalRows: tables.reduce((n, t) => n + Number(q(`select count(*) from "${t}"`)), 0),
         });
       } catch (e) {
@@ -487,7 +542,7 @@ function outboxStorage() {
   return { rows };
 }
 
-function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) {
+function report({ loadStart, loadEnd, drainSecs, settleSecs, markerWaitSecs, missing, outboxApi, storage }) {
   const decided = consents.filter((c) => c.final && c.final !== "pending" && c.final !== "scanned");
   const byFinal = {};
   for (const c of consents) byFinal[c.final] = (byFinal[c.final] ?? 0) + 1;
@@ -521,6 +576,8 @@ function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) 
   const storageRows = storage.rows ?? [];
   const prunedOk = !storage.error && storageRows.length > 0 &&
     storageRows.every((r) => !r.error && r.pending === 0 && r.finished <= PRUNED_KEEP);
+  const markersOk = !storage.error && storageRows.length > 0 &&
+    storageRows.every((r) => !r.error && r.overdueMarkers === 0 && (!WAIT_MARKERS || r.markers === 0));
 
   const checks = [
     ["all consents created", consents.length === CONSENTS, `${consents.length}/${CONSENTS}`],
@@ -536,6 +593,8 @@ function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) 
       `${recv.badSignature} header, ${recv.badBodySignature} body`],
     [`outbox storage pruned (<= ${PRUNED_KEEP} finished, 0 pending)`, prunedOk,
       storage.error ?? storageRows.map((r) => r.error ?? `${r.finished}+${r.pending}p`).join(" ")],
+    [WAIT_MARKERS ? "seen-markers gone after the retry horizon" : "no seen-marker kept past its expiry",
+      markersOk, storage.error ?? storageRows.map((r) => r.error ?? `${r.markers} (${r.overdueMarkers} overdue)`).join(" ")],
   ];
   const figures = [
     ["consents", `${consents.length} (${Object.entries(byFinal).map(([k, v]) => `${k} ${v}`).join(", ")})`],
@@ -554,6 +613,8 @@ function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) 
     ["restarts (downtime s)", `${restarts.length} (${restarts.map((w) => ((w.end - w.start) / 1000).toFixed(1)).join(", ")})`],
     ["load phase", `${loadSecs.toFixed(0)} s, ${(consents.length / loadSecs).toFixed(1)} consents/s created+decided`],
     ["drain (until all events delivered)", `${drainSecs.toFixed(0)} s`],
+    ["settle (outboxes quiet, nothing pending)", `${settleSecs.toFixed(0)} s`],
+    ["wait for the seen-markers' horizon", WAIT_MARKERS ? `${markerWaitSecs.toFixed(0)} s (horizon ${(retryHorizonMs() / 1000).toFixed(0)} s)` : "not asked (SOAK_WAIT_MARKERS=1)"],
     ["total duration", `${totalSecs.toFixed(0)} s`],
   ];
   for (const o of outboxApi) {
@@ -562,7 +623,8 @@ function report({ loadStart, loadEnd, drainSecs, missing, outboxApi, storage }) 
   }
   for (const r of storageRows) {
     figures.push([`outbox storage ${r.client ?? r.file}`, r.error ??
-      `${r.finished} finished + ${r.pending} pending deliveries, ${r.markers} seen-markers, ` +
+      `${r.finished} finished + ${r.pending} pending deliveries, ${r.markers} seen-markers ` +
+      `(latest expiry ${r.markersExpireBy ? new Date(r.markersExpireBy).toISOString() : "-"}), ` +
       `${r.sharedEventIds} event ids with two deliveries, ${r.totalRows} rows`]);
   }
   const w = Math.max(...figures.map(([k]) => k.length), ...checks.map(([k]) => k.length));

@@ -1,6 +1,7 @@
 //! `/consents`: create and read consents, their QR images and live channel,
 //! and the phone's scan and reject.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
@@ -33,56 +34,103 @@ fn qr_links(app: &App, id: &str, token: &str) -> Value {
     })
 }
 
-/// `POST /consents/auth`.
+/// `POST /consents/auth`. With an `Idempotency-Key` the answer and the
+/// consent behind it are recorded (prepared) before the consent is created,
+/// so a retry after a crash at any point re-runs the same, idempotent
+/// creation and gets the same answer: never a second consent for one key.
 pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
     let partner = auth::partner(&req, app).await?;
     let raw = body(&mut req).await?;
     let new = NewConsent::parse(&raw)?;
-    let idem = match header(&req, "Idempotency-Key") {
-        Some(key) => {
-            idempotency::validate_key(&key)?;
-            let mode = if partner.livemode { "live" } else { "test" };
-            let scope = sha256_hex(format!("{}:{mode}:{key}", partner.client.id).as_bytes());
-            let fingerprint = idempotency::fingerprint("POST /consents/auth", &raw);
-            let client = IdempotencyClient::new(&app.env, &scope)?;
-            match client.begin(&fingerprint).await? {
-                (Begin::Proceed, lease_id) => Some((client, lease_id, key)),
-                (
-                    Begin::Replay {
-                        status,
-                        sealed_body,
-                    },
-                    _,
-                ) => return replay(app, &key, status, &sealed_body),
-                (Begin::Mismatch, _) => {
-                    return Err(ApiError::Conflict(
-                        "This Idempotency-Key was used with a different request body.".into(),
-                    ))
-                }
-                (Begin::InFlight, _) => {
-                    return Err(ApiError::Conflict(
-                        "A request with this Idempotency-Key is still in progress.".into(),
-                    ))
-                }
-            }
-        }
-        None => None,
+    let Some(key) = header(&req, "Idempotency-Key") else {
+        return Ok(json(201, &create_consent(app, &partner, new).await?));
     };
-    let result = create_consent(app, &partner, new).await;
-    match (&idem, result) {
-        (Some((client, lease_id, key)), Ok(view)) => {
-            let text = view.to_string();
-            let replay_key = replay_key(app, key)?;
-            let sealed = app.rng(|r| seal(&replay_key, text.as_bytes(), r));
-            client.complete(lease_id, 201, &sealed).await?;
-            Ok(json(201, &view))
+    idempotency::validate_key(&key)?;
+    let scope =
+        sha256_hex(format!("{}:{}:{key}", partner.client.id, partner.tenant().mode).as_bytes());
+    let fingerprint = idempotency::fingerprint("POST /consents/auth", &raw);
+    let client = IdempotencyClient::new(&app.env, &scope)?;
+    let lease_id = match client.begin(&fingerprint).await? {
+        (Begin::Proceed, lease_id) => lease_id,
+        (
+            Begin::Resume {
+                work,
+                status,
+                sealed_body,
+            },
+            _,
+        ) => {
+            let work: Work = serde_json::from_str(&work)
+                .map_err(|e| ApiError::Internal(format!("idempotency work: {e}")))?;
+            ConsentClient::new(&app.env, &work.consent.id)?
+                .create(&work.consent, &work.secrets)
+                .await?;
+            client.finish().await?;
+            return replay(app, &key, status, &sealed_body);
         }
-        (Some((client, lease_id, _)), Err(e)) => {
-            // Failed attempts are not remembered: the partner may retry with the same key.
-            let _ = client.abandon(lease_id).await;
-            Err(e)
+        (
+            Begin::Replay {
+                status,
+                sealed_body,
+            },
+            _,
+        ) => return replay(app, &key, status, &sealed_body),
+        (Begin::Mismatch, _) => {
+            return Err(ApiError::Conflict(
+                "This Idempotency-Key was used with a different request body.".into(),
+            ))
         }
-        (None, result) => result.map(|view| json(201, &view)),
+        (Begin::InFlight, _) => return Err(in_progress()),
+    };
+    let prepared = match prepare_consent(app, &partner, new).await {
+        Ok(p) => p,
+        Err(e) => {
+            // Nothing was created: the partner may retry with the same key now.
+            let _ = client.abandon(&lease_id).await;
+            return Err(e);
+        }
+    };
+    let replay_key = replay_key(app, &key)?;
+    let sealed = app.rng(|r| seal(&replay_key, prepared.view.to_string().as_bytes(), r));
+    let work = serde_json::to_string(&Work {
+        consent: prepared.consent.clone(),
+        secrets: prepared.secrets.clone(),
+    })
+    .map_err(|e| ApiError::Internal(format!("idempotency work: {e}")))?;
+    if !client.prepare(&lease_id, &work, 201, &sealed).await? {
+        // A retry took this key over after our lease ran out: it answers.
+        return Err(in_progress());
+    }
+    // From here on a failure leaves the prepared record: a retry resumes it.
+    prepared.create(app).await?;
+    client.finish().await?;
+    Ok(json(201, &prepared.view))
+}
+
+fn in_progress() -> ApiError {
+    ApiError::Conflict("A request with this Idempotency-Key is still in progress.".into())
+}
+
+/// What an idempotent request records before creating the consent: exactly
+/// the arguments of [`ConsentClient::create`], so a retry can repeat it.
+#[derive(Serialize, Deserialize)]
+struct Work {
+    consent: Consent,
+    secrets: Secrets,
+}
+
+/// A consent ready to be created, and the 201 body that announces it.
+struct Prepared {
+    consent: Consent,
+    secrets: Secrets,
+    view: Value,
+}
+
+impl Prepared {
+    async fn create(&self, app: &App) -> ApiResult<()> {
+        ConsentClient::new(&app.env, &self.consent.id)?
+            .create(&self.consent, &self.secrets)
+            .await
     }
 }
 
@@ -103,11 +151,23 @@ fn replay(app: &App, key: &str, status: u16, sealed: &str) -> ApiResult<Response
     Ok(resp)
 }
 
+/// Creates a consent without an `Idempotency-Key` (the sandbox demo); the 201 body.
 pub(crate) async fn create_consent(
     app: &App,
     partner: &auth::Partner,
     new: NewConsent,
 ) -> ApiResult<Value> {
+    let prepared = prepare_consent(app, partner, new).await?;
+    prepared.create(app).await?;
+    Ok(prepared.view)
+}
+
+/// Checks the recipient limit and draws the consent's id and secrets; creates nothing.
+async fn prepare_consent(
+    app: &App,
+    partner: &auth::Partner,
+    new: NewConsent,
+) -> ApiResult<Prepared> {
     let verdict = LimiterClient::new(&app.env)
         .hit(
             &format!("recipient:{}:{}", partner.client.id, new.recipient),
@@ -141,15 +201,16 @@ pub(crate) async fn create_consent(
         token_hash: sha256_hex(token.as_bytes()),
         token_sealed,
     };
-    ConsentClient::new(&app.env, &id)?
-        .create(&consent, &secrets)
-        .await?;
     let mut view = consent.view(app.now);
     if let Some(obj) = view.as_object_mut() {
         obj.insert("clientSecret".into(), client_secret.into());
         obj.insert("qr".into(), qr_links(app, &id, &token));
     }
-    Ok(view)
+    Ok(Prepared {
+        consent,
+        secrets,
+        view,
+    })
 }
 
 /// A partner (API key) or its page (`?clientSecret=`); neither is a 401.

@@ -345,6 +345,35 @@ impl Consent {
     }
 }
 
+/// What a create call does to a consent object, given the digest of the
+/// creation it already holds (`None`: empty; `Some("")`: a consent created
+/// before digests were kept) and the digest of this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateStep {
+    /// Empty: store the consent and emit `consent.created`.
+    Store,
+    /// The identical creation again (a resumed idempotent request): nothing
+    /// to store and no second `consent.created`.
+    Repeat,
+    /// Another consent under an existing id.
+    Conflict,
+}
+
+pub fn create_step(stored: Option<&str>, creation: &str) -> CreateStep {
+    match stored {
+        None => CreateStep::Store,
+        Some(d) if !d.is_empty() && d == creation => CreateStep::Repeat,
+        Some(_) => CreateStep::Conflict,
+    }
+}
+
+/// Identifies one creation: the consent as created and its secrets (whose
+/// random hashes make two different creations differ).
+pub fn creation_digest(consent: &Consent, secrets: &impl Serialize) -> String {
+    let text = serde_json::json!({ "consent": consent, "secrets": secrets }).to_string();
+    super::crypto::sha256_hex(text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,5 +574,41 @@ mod tests {
         assert_eq!(p["recipientMasked"], "+234******4567");
         assert_eq!(p["status"], "scanned");
         assert_eq!(p["clientName"], "Shop");
+    }
+
+    #[test]
+    fn an_identical_create_is_a_repeat_and_another_a_conflict() {
+        let new = NewConsent::parse(br#"{"recipient":"+2348031234567","intent":"login"}"#).unwrap();
+        let c = Consent::new(
+            "cons_1".into(),
+            "cl".into(),
+            "Shop".into(),
+            false,
+            new,
+            1_000,
+        );
+        let secrets = serde_json::json!({"tokenHash": "a", "clientSecretHash": "b"});
+        let digest = creation_digest(&c, &secrets);
+        assert_eq!(create_step(None, &digest), CreateStep::Store);
+        assert_eq!(create_step(Some(&digest), &digest), CreateStep::Repeat);
+        assert_eq!(
+            creation_digest(&c.clone(), &secrets.clone()),
+            digest,
+            "stable"
+        );
+        // Other secrets (another attempt's random token) or another record: conflict.
+        let other_secrets = serde_json::json!({"tokenHash": "c", "clientSecretHash": "b"});
+        assert_eq!(
+            create_step(Some(&digest), &creation_digest(&c, &other_secrets)),
+            CreateStep::Conflict
+        );
+        let mut later = c.clone();
+        later.created_at += 1;
+        assert_eq!(
+            create_step(Some(&digest), &creation_digest(&later, &secrets)),
+            CreateStep::Conflict
+        );
+        // A consent stored before digests were kept is never taken for a repeat.
+        assert_eq!(create_step(Some(""), &digest), CreateStep::Conflict);
     }
 }

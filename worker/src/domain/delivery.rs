@@ -20,6 +20,9 @@ pub const RETRY_AFTER_CAP_MS: i64 = 6 * 3_600_000;
 pub const FORWARD_RETRY_BASE_MS: i64 = 5_000;
 /// Forwarding retries back off up to this interval, and go on at it forever.
 pub const FORWARD_RETRY_CAP_MS: i64 = 300_000;
+/// Seen-markers are swept on this grid: an idle outbox wakes at most once
+/// per interval to drop expired markers, each at most this late.
+pub const MARKER_SWEEP_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -211,6 +214,21 @@ pub fn claim_until(now: i64) -> i64 {
 /// How many of `finished` deliveries to prune (the oldest ones).
 pub fn prune_count(finished: usize) -> usize {
     finished.saturating_sub(KEEP_FINISHED)
+}
+
+/// When an outbox's alarm must next run, given its earliest due delivery
+/// and its earliest seen-marker expiry: every alarm prunes (before claiming
+/// and after recording outcomes), so deliveries that finish after the last
+/// event are pruned by the alarm that finishes them, and an outbox with
+/// nothing left to send still wakes to drop markers past the retry horizon.
+/// `None`: nothing to send and nothing to expire.
+pub fn next_alarm(next_due: Option<i64>, marker_expiry: Option<i64>) -> Option<i64> {
+    let sweep = marker_expiry.map(|at| {
+        at.div_euclid(MARKER_SWEEP_MS)
+            .saturating_add(i64::from(at.rem_euclid(MARKER_SWEEP_MS) != 0))
+            .saturating_mul(MARKER_SWEEP_MS)
+    });
+    [next_due, sweep].into_iter().flatten().min()
 }
 
 /// Wait before the next try to forward queued events to an outbox, after
@@ -481,6 +499,110 @@ mod tests {
         assert_eq!(prune_count(500), 0);
         assert_eq!(prune_count(501), 1);
         assert_eq!(prune_count(2_000), 1_500);
+    }
+
+    #[test]
+    fn the_alarm_wakes_for_due_deliveries_and_for_expiring_markers() {
+        assert_eq!(next_alarm(None, None), None, "idle and clean: no alarm");
+        assert_eq!(next_alarm(Some(NOW), None), Some(NOW));
+        // Nothing to send: wake on the sweep grid at or after the expiry,
+        // never before it (the marker must outlive the retry horizon).
+        let grid = 60_000 * 1_000_000;
+        assert_eq!(next_alarm(None, Some(grid)), Some(grid));
+        assert_eq!(
+            next_alarm(None, Some(grid + 1)),
+            Some(grid + MARKER_SWEEP_MS)
+        );
+        assert_eq!(
+            next_alarm(None, Some(grid + MARKER_SWEEP_MS - 1)),
+            Some(grid + MARKER_SWEEP_MS)
+        );
+        // Markers expiring in one sweep interval share one wake-up.
+        let wakes: std::collections::BTreeSet<_> = (1..=MARKER_SWEEP_MS)
+            .step_by(997)
+            .filter_map(|d| next_alarm(None, Some(grid + d)))
+            .collect();
+        assert_eq!(wakes.len(), 1);
+        // Both: whichever comes first.
+        assert_eq!(next_alarm(Some(grid + 5), Some(grid + 1)), Some(grid + 5));
+        assert_eq!(next_alarm(Some(grid + 5), Some(grid - 1)), Some(grid));
+    }
+
+    /// The outbox's upkeep as the object runs it (prune, claim, record,
+    /// prune, re-arm), modelled on plain data: a backlog still pending at the
+    /// last enqueue must be back to the newest 500 finished once the alarms
+    /// that finish it have run, and markers must go after the horizon
+    /// although no event ever arrives again (the soak's two findings).
+    #[test]
+    fn an_outbox_returns_to_its_pruned_size_after_the_last_event() {
+        struct Outbox {
+            deliveries: Vec<Delivery>,
+            markers: Vec<i64>,
+        }
+        impl Outbox {
+            fn prune(&mut self, now: i64) {
+                let finished = self.deliveries.iter().filter(|d| d.is_finished()).count();
+                let mut drop = prune_count(finished);
+                // Oldest first (created_at ascending), finished only.
+                self.deliveries.sort_by_key(|d| d.created_at);
+                self.deliveries.retain(|d| {
+                    let gone = drop > 0 && d.is_finished();
+                    drop -= usize::from(gone);
+                    !gone
+                });
+                self.markers.retain(|&at| at > now);
+            }
+            fn next_alarm(&self) -> Option<i64> {
+                let due = self
+                    .deliveries
+                    .iter()
+                    .filter_map(|d| d.next_attempt_at)
+                    .min();
+                next_alarm(due, self.markers.iter().copied().min())
+            }
+            fn alarm(&mut self, now: i64) {
+                self.prune(now);
+                let mut sent = 0;
+                for d in &mut self.deliveries {
+                    if sent < BATCH && d.next_attempt_at.is_some_and(|at| at <= now) {
+                        d.record(&answered(200), now, BASE);
+                        sent += 1;
+                    }
+                }
+                self.prune(now);
+            }
+        }
+        let horizon = retry_horizon_ms(BASE);
+        let mut o = Outbox {
+            deliveries: Vec::new(),
+            markers: Vec::new(),
+        };
+        // 700 events arrive at once, then never another.
+        for n in 0..700 {
+            let mut d = delivery();
+            d.id = format!("dlv_{n}");
+            d.created_at = NOW + n;
+            d.next_attempt_at = Some(NOW + n);
+            o.deliveries.push(d);
+            o.markers.push(NOW + n + horizon);
+        }
+        let mut now = NOW + 700;
+        let mut alarms = 0;
+        while let Some(at) = o.next_alarm() {
+            now = now.max(at);
+            o.alarm(now);
+            alarms += 1;
+            assert!(alarms < 100, "the alarm must settle");
+        }
+        assert_eq!(o.deliveries.len(), KEEP_FINISHED);
+        assert!(o.deliveries.iter().all(Delivery::is_finished));
+        assert!(o.markers.is_empty(), "markers swept without a new event");
+        assert!(
+            now >= NOW + 699 + horizon,
+            "no marker swept before its horizon"
+        );
+        assert!(now < NOW + 699 + horizon + MARKER_SWEEP_MS);
+        assert_eq!(o.next_alarm(), None);
     }
 
     #[test]

@@ -8,11 +8,13 @@ use super::crypto::sha256_hex;
 use super::input::InputError;
 
 pub const TTL_MS: i64 = 24 * 3_600_000;
-/// How long a first request may hold the key before a retry may take over.
-/// The request ends its lease itself (completes or abandons it), so this is
-/// only the fallback for a worker that died mid-request; it is far longer
-/// than any request can run, so a slow one is never doubled by a retry.
-pub const LEASE_MS: i64 = 10 * 60_000;
+/// How long a first request may hold the key before it has prepared its
+/// answer; a retry after that takes over. It only guards the preparation
+/// (a limiter call and random ids): the holder may prepare only while the
+/// lease is still its own, so a slow first request that lost it creates
+/// nothing, and once prepared the work is resumable by any retry. Short, so
+/// a worker that died before preparing blocks its key only briefly.
+pub const LEASE_MS: i64 = 60_000;
 pub const MAX_KEY_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +28,16 @@ pub enum Record {
         #[serde(default)]
         lease_id: String,
     },
+    /// The answer is fixed and `work` says how to produce it again; the work
+    /// may or may not have been done (the worker may have died after it).
+    /// Any request with the key redoes the (idempotent) work, then finishes.
+    Prepared {
+        fingerprint: String,
+        created_at: i64,
+        work: String,
+        status: u16,
+        sealed_body: String,
+    },
     Done {
         fingerprint: String,
         created_at: i64,
@@ -38,13 +50,20 @@ pub enum Record {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
     /// First use (or the previous use expired or was abandoned): run the
-    /// request, then complete or abandon the lease.
+    /// request, prepare its answer under the lease, do the work, finish.
     Proceed,
+    /// An earlier request prepared this answer but may have died before its
+    /// work was done: redo `work` (idempotent), finish, answer with this.
+    Resume {
+        work: String,
+        status: u16,
+        sealed_body: String,
+    },
     /// Replay the stored response.
     Replay { status: u16, sealed_body: String },
     /// The key was used with a different body.
     Mismatch,
-    /// The first request with this key is still running.
+    /// The first request with this key is still preparing.
     InFlight,
 }
 
@@ -69,18 +88,31 @@ pub fn begin(
     };
     match existing {
         None => take(),
-        Some(Record::InProgress { created_at, .. } | Record::Done { created_at, .. })
-            if now >= created_at + TTL_MS =>
-        {
-            take()
-        }
-        Some(Record::InProgress { fingerprint: f, .. } | Record::Done { fingerprint: f, .. })
-            if f != fingerprint =>
-        {
-            (Begin::Mismatch, None)
-        }
+        Some(
+            Record::InProgress { created_at, .. }
+            | Record::Prepared { created_at, .. }
+            | Record::Done { created_at, .. },
+        ) if now >= created_at.saturating_add(TTL_MS) => take(),
+        Some(
+            Record::InProgress { fingerprint: f, .. }
+            | Record::Prepared { fingerprint: f, .. }
+            | Record::Done { fingerprint: f, .. },
+        ) if f != fingerprint => (Begin::Mismatch, None),
         Some(Record::InProgress { lease_until, .. }) if now >= *lease_until => take(),
         Some(Record::InProgress { .. }) => (Begin::InFlight, None),
+        Some(Record::Prepared {
+            work,
+            status,
+            sealed_body,
+            ..
+        }) => (
+            Begin::Resume {
+                work: work.clone(),
+                status: *status,
+                sealed_body: sealed_body.clone(),
+            },
+            None,
+        ),
         Some(Record::Done {
             status,
             sealed_body,
@@ -95,12 +127,13 @@ pub fn begin(
     }
 }
 
-/// The holder of lease `lease_id` finished with a response: the record to
-/// store, or `None` when the lease is no longer its own (it ran past the
-/// fallback and a retry took over): the first stored answer stays.
-pub fn complete(
+/// The holder of lease `lease_id` fixes its answer and the work that makes
+/// it true, before doing that work: the record to store, or `None` when the
+/// lease is no longer its own (a retry took over): then it must do nothing.
+pub fn prepare(
     existing: Option<&Record>,
     lease_id: &str,
+    work: &str,
     status: u16,
     sealed_body: &str,
 ) -> Option<Record> {
@@ -110,9 +143,10 @@ pub fn complete(
             created_at,
             lease_id: held,
             ..
-        }) if held == lease_id => Some(Record::Done {
+        }) if held == lease_id => Some(Record::Prepared {
             fingerprint: fingerprint.clone(),
             created_at: *created_at,
+            work: work.to_owned(),
             status,
             sealed_body: sealed_body.to_owned(),
         }),
@@ -120,8 +154,29 @@ pub fn complete(
     }
 }
 
+/// The prepared work is done (by whichever request got there): the record
+/// to store, or `None` when there is nothing prepared to finish.
+pub fn finish(existing: Option<&Record>) -> Option<Record> {
+    match existing {
+        Some(Record::Prepared {
+            fingerprint,
+            created_at,
+            status,
+            sealed_body,
+            ..
+        }) => Some(Record::Done {
+            fingerprint: fingerprint.clone(),
+            created_at: *created_at,
+            status: *status,
+            sealed_body: sealed_body.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// Whether the holder of `lease_id` may delete the record after a failure
-/// (so a retry can run now): only while the lease is still its own.
+/// (so a retry can run now): only while it holds the lease and has not
+/// prepared; a prepared answer is never dropped, as its work may be done.
 pub fn may_abandon(existing: Option<&Record>, lease_id: &str) -> bool {
     matches!(existing, Some(Record::InProgress { lease_id: held, .. }) if held == lease_id)
 }
@@ -213,50 +268,114 @@ mod tests {
         );
     }
 
+    fn replay(body: &str) -> Begin {
+        Begin::Replay {
+            status: 201,
+            sealed_body: body.into(),
+        }
+    }
+
+    fn resume(work: &str, body: &str) -> Begin {
+        Begin::Resume {
+            work: work.into(),
+            status: 201,
+            sealed_body: body.into(),
+        }
+    }
+
     #[test]
-    fn a_slow_first_request_keeps_its_lease() {
+    fn prepare_then_finish_then_replay() {
         let fp = fingerprint("consents", br#"{"a":1}"#);
         let (_, rec) = begin(None, &fp, 0, "first");
         let rec = rec.unwrap();
-        // A request still running after a minute (or nine) is not doubled.
-        for t in [30_000, 60_000, LEASE_MS - 1] {
-            assert_eq!(begin(Some(&rec), &fp, t, "retry").0, Begin::InFlight, "{t}");
+        assert_eq!(begin(Some(&rec), &fp, 1, "retry").0, Begin::InFlight);
+        let prepared = prepare(Some(&rec), "first", "w", 201, "body").unwrap();
+        let done = finish(Some(&prepared)).unwrap();
+        assert_eq!(begin(Some(&done), &fp, 2, "retry").0, replay("body"));
+        assert_eq!(finish(Some(&done)), None, "done stays");
+        assert_eq!(finish(None), None);
+        assert_eq!(finish(Some(&rec)), None, "nothing prepared yet");
+    }
+
+    #[test]
+    fn a_request_that_died_after_preparing_is_resumed_not_redone() {
+        // The soak's crash window: the work (the consent) may exist, the
+        // answer was never recorded. Before the lease lapses and after it,
+        // a retry gets the same work and answer, never a fresh Proceed.
+        let fp = fingerprint("consents", br#"{"a":1}"#);
+        let (_, rec) = begin(None, &fp, 0, "first");
+        let prepared = prepare(rec.as_ref(), "first", "cons_1", 201, "body").unwrap();
+        for t in [1, LEASE_MS - 1, LEASE_MS, 10 * LEASE_MS, TTL_MS - 1] {
+            let (b, stored) = begin(Some(&prepared), &fp, t, "retry");
+            assert_eq!(b, resume("cons_1", "body"), "{t}");
+            assert_eq!(stored, None, "a resume takes no lease: {t}");
         }
-        const { assert!(LEASE_MS >= 10 * 60_000) };
-        // It completes: the retry replays its answer.
-        let done = complete(Some(&rec), "first", 201, "body").unwrap();
+        // Concurrent resumes finish the same record; the first finish wins
+        // and the second changes nothing.
+        let done = finish(Some(&prepared)).unwrap();
+        assert_eq!(finish(Some(&done)), None);
+        // A prepared answer is never abandoned: its work may be done.
+        assert!(!may_abandon(Some(&prepared), "first"));
+        // Another body under the key is still a mismatch; after 24 h the key is fresh.
+        let other = fingerprint("consents", br#"{"a":2}"#);
+        assert_eq!(begin(Some(&prepared), &other, 5, "x").0, Begin::Mismatch);
+        assert_eq!(begin(Some(&prepared), &fp, TTL_MS, "x").0, Begin::Proceed);
+    }
+
+    #[test]
+    fn a_slow_first_request_that_lost_its_lease_prepares_nothing() {
+        let fp = fingerprint("consents", br#"{"a":1}"#);
+        let (_, first) = begin(None, &fp, 0, "first");
+        let first = first.unwrap();
+        // Within the lease a retry waits.
+        for t in [1, 30_000, LEASE_MS - 1] {
+            assert_eq!(
+                begin(Some(&first), &fp, t, "retry").0,
+                Begin::InFlight,
+                "{t}"
+            );
+        }
+        // After it (the holder died, or is stuck before preparing) a retry
+        // takes over, and the late first holder can no longer prepare: so it
+        // creates nothing, and only one answer ever exists for the key.
+        let (b, second) = begin(Some(&first), &fp, LEASE_MS, "second");
+        assert_eq!(b, Begin::Proceed);
+        let second = second.unwrap();
+        assert_eq!(prepare(Some(&second), "first", "w1", 201, "late"), None);
+        assert!(!may_abandon(Some(&second), "first"));
+        let prepared = prepare(Some(&second), "second", "w2", 201, "ok").unwrap();
+        assert_eq!(prepare(Some(&prepared), "second", "w3", 201, "again"), None);
         assert_eq!(
-            begin(Some(&done), &fp, LEASE_MS - 1, "retry").0,
-            Begin::Replay {
-                status: 201,
-                sealed_body: "body".into()
-            }
+            begin(Some(&prepared), &fp, LEASE_MS + 1, "third").0,
+            resume("w2", "ok")
         );
     }
 
     #[test]
-    fn only_the_lease_holder_ends_the_lease() {
+    fn only_the_lease_holder_abandons_before_preparing() {
         let fp = fingerprint("consents", br#"{"a":1}"#);
         let (_, first) = begin(None, &fp, 0, "first");
         let first = first.unwrap();
         assert!(may_abandon(Some(&first), "first"));
         assert!(!may_abandon(Some(&first), "other"));
         assert!(!may_abandon(None, "first"));
-        assert_eq!(complete(Some(&first), "other", 201, "x"), None);
-        // The first holder died; after the fallback a retry takes over...
-        let (b, second) = begin(Some(&first), &fp, LEASE_MS, "second");
-        assert_eq!(b, Begin::Proceed);
-        let second = second.unwrap();
-        // ...and the late first holder can neither end nor overwrite it.
-        assert!(!may_abandon(Some(&second), "first"));
-        assert_eq!(complete(Some(&second), "first", 201, "late"), None);
-        let done = complete(Some(&second), "second", 201, "ok").unwrap();
-        assert_eq!(
-            complete(Some(&done), "second", 500, "again"),
-            None,
-            "done stays"
-        );
-        assert!(!may_abandon(Some(&done), "second"));
+        assert_eq!(prepare(Some(&first), "other", "w", 201, "x"), None);
+        assert_eq!(prepare(None, "first", "w", 201, "x"), None);
+        let done = finish(prepare(Some(&first), "first", "w", 201, "x").as_ref()).unwrap();
+        assert!(!may_abandon(Some(&done), "first"));
+    }
+
+    #[test]
+    fn records_survive_storage() {
+        let prepared = Record::Prepared {
+            fingerprint: "f".into(),
+            created_at: 1,
+            work: "{}".into(),
+            status: 201,
+            sealed_body: "s".into(),
+        };
+        let text = serde_json::to_string(&prepared).unwrap();
+        assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), prepared);
     }
 
     #[test]

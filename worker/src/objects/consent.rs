@@ -15,7 +15,9 @@ use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
-use crate::domain::consent::{Consent, Decision, DeviceRef, UserRef};
+use crate::domain::consent::{
+    create_step, creation_digest, Consent, CreateStep, Decision, DeviceRef, UserRef,
+};
 use crate::domain::crypto::{b64url, matches_hash, open};
 use crate::domain::limits::{self, PhoneGate};
 use crate::domain::random::Random;
@@ -28,6 +30,9 @@ pub const BINDING: &str = "CONSENTS";
 pub const TOKEN_SEAL: &str = "consent-token";
 const CONSENT: &str = "consent";
 const SECRETS: &str = "secrets";
+/// Digest of the creation (consent as created + secrets), so an identical
+/// create can be told from another one under the same id.
+const CREATION: &str = "creation";
 const CHALLENGE: &str = "challenge";
 const CHALLENGE_TTL_MS: i64 = 300_000;
 /// The phone-side request log of this consent (DESIGN "Rate limits").
@@ -288,17 +293,34 @@ impl ConsentObject {
         Ok(())
     }
 
+    /// Stores a new consent and queues `consent.created`. Idempotent: the
+    /// identical creation again (a resumed `Idempotency-Key` request whose
+    /// worker died after this) only finishes the hand-off of its events.
     async fn create(&self, body: &Value) -> ApiResult<()> {
         let c: Consent = rpc::arg(&body["consent"])?;
         let secrets: Secrets = rpc::arg(&body["secrets"])?;
-        if self.kv.get::<Consent>(CONSENT)?.is_some() {
-            return Err(ApiError::Conflict("consent exists".into()));
+        let digest = creation_digest(&c, &secrets);
+        let stored = match self.kv.get::<Consent>(CONSENT)? {
+            Some(_) => Some(self.kv.get::<String>(CREATION)?.unwrap_or_default()),
+            None => None,
+        };
+        match create_step(stored.as_deref(), &digest) {
+            CreateStep::Conflict => Err(ApiError::Conflict("consent exists".into())),
+            CreateStep::Repeat => {
+                // The first call may have died before forwarding or arming the alarm.
+                let now = now_ms();
+                event_queue::forward(&self.state, &self.env, &self.kv, now).await;
+                self.reschedule().await
+            }
+            CreateStep::Store => {
+                self.kv.put(SECRETS, &secrets)?;
+                self.kv.put(CREATION, &digest)?;
+                let now = c.created_at;
+                self.commit(&c, now)?;
+                self.after_change(&c, now).await;
+                Ok(())
+            }
         }
-        self.kv.put(SECRETS, &secrets)?;
-        let now = c.created_at;
-        self.commit(&c, now)?;
-        self.after_change(&c, now).await;
-        Ok(())
     }
 
     async fn get(&self, body: &Value) -> ApiResult<Value> {

@@ -1,7 +1,9 @@
 //! `IdempotencyObject`: one object per (client, mode, Idempotency-Key),
 //! serialising concurrent uses of one key. The first request holds a lease
-//! until it completes or abandons it (a retry meanwhile gets 409); the
-//! lease's fallback expiry only matters for a worker that died mid-request.
+//! while it prepares its answer (a retry meanwhile gets 409), stores the
+//! answer and the work behind it before doing the work, then finishes; a
+//! retry that finds a prepared answer redoes the work and finishes instead,
+//! so a worker dying in between never makes the work happen twice.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -11,7 +13,7 @@ use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::domain::crypto::hex;
-use crate::domain::idempotency::{begin, complete, may_abandon, Begin, Record};
+use crate::domain::idempotency::{begin, finish, may_abandon, prepare, Begin, Record};
 use crate::domain::random::Random;
 use crate::error::{ApiError, ApiResult};
 
@@ -25,8 +27,9 @@ pub struct IdempotencyObject {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Complete {
+struct Prepare {
     lease_id: String,
+    work: String,
     status: u16,
     sealed_body: String,
 }
@@ -48,7 +51,8 @@ impl DurableObject for IdempotencyObject {
         let (op, body) = rpc::read(req).await?;
         match op.as_str() {
             "begin" => rpc::answer(self.begin(&body)),
-            "complete" => rpc::answer(self.complete(&body)),
+            "prepare" => rpc::answer(self.prepare(&body)),
+            "finish" => rpc::answer(self.finish()),
             "abandon" => rpc::answer(self.abandon(&body)),
             _ => rpc::answer::<()>(Err(ApiError::NotFound)),
         }
@@ -78,20 +82,43 @@ impl IdempotencyObject {
             } => {
                 json!({"outcome": "replay", "status": status, "sealedBody": sealed_body})
             }
+            Begin::Resume {
+                work,
+                status,
+                sealed_body,
+            } => {
+                json!({"outcome": "resume", "work": work, "status": status, "sealedBody": sealed_body})
+            }
         })
     }
 
-    /// Stores the answer, if the caller still holds the lease.
-    fn complete(&self, body: &Value) -> ApiResult<()> {
-        let c: Complete = rpc::arg(body)?;
+    /// Stores the answer and its work if the caller still holds the lease;
+    /// `false` when a retry took over (the caller must then do nothing).
+    fn prepare(&self, body: &Value) -> ApiResult<bool> {
+        let p: Prepare = rpc::arg(body)?;
         let existing: Option<Record> = self.kv.get(KEY)?;
-        match complete(existing.as_ref(), &c.lease_id, c.status, &c.sealed_body) {
-            Some(done) => self.kv.put(KEY, &done),
-            None => {
-                worker::console_error!("idempotency: completion after the lease was lost");
-                Ok(())
+        match prepare(
+            existing.as_ref(),
+            &p.lease_id,
+            &p.work,
+            p.status,
+            &p.sealed_body,
+        ) {
+            Some(prepared) => {
+                self.kv.put(KEY, &prepared)?;
+                Ok(true)
             }
+            None => Ok(false),
         }
+    }
+
+    /// Marks the prepared work done (a no-op if already done).
+    fn finish(&self) -> ApiResult<()> {
+        let existing: Option<Record> = self.kv.get(KEY)?;
+        if let Some(done) = finish(existing.as_ref()) {
+            self.kv.put(KEY, &done)?;
+        }
+        Ok(())
     }
 
     /// Releases the key after a failed attempt, if the caller still holds it.
@@ -103,6 +130,13 @@ impl IdempotencyObject {
         }
         Ok(())
     }
+}
+
+fn status_of(v: &Value) -> u16 {
+    v["status"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(200)
 }
 
 pub struct IdempotencyClient {
@@ -126,10 +160,12 @@ impl IdempotencyClient {
             Some("in_flight") => Begin::InFlight,
             Some("mismatch") => Begin::Mismatch,
             Some("replay") => Begin::Replay {
-                status: v["status"]
-                    .as_u64()
-                    .and_then(|s| u16::try_from(s).ok())
-                    .unwrap_or(200),
+                status: status_of(&v),
+                sealed_body: v["sealedBody"].as_str().unwrap_or_default().to_owned(),
+            },
+            Some("resume") => Begin::Resume {
+                work: v["work"].as_str().unwrap_or_default().to_owned(),
+                status: status_of(&v),
                 sealed_body: v["sealedBody"].as_str().unwrap_or_default().to_owned(),
             },
             _ => return Err(ApiError::Internal("idempotency: bad outcome".into())),
@@ -137,13 +173,26 @@ impl IdempotencyClient {
         Ok((outcome, lease_id))
     }
 
-    pub async fn complete(&self, lease_id: &str, status: u16, sealed_body: &str) -> ApiResult<()> {
+    /// Records the answer and the work behind it before the work is done;
+    /// `false` when the lease was lost (do not do the work).
+    pub async fn prepare(
+        &self,
+        lease_id: &str,
+        work: &str,
+        status: u16,
+        sealed_body: &str,
+    ) -> ApiResult<bool> {
         rpc::call(
             &self.stub,
-            "complete",
-            &json!({"leaseId": lease_id, "status": status, "sealedBody": sealed_body}),
+            "prepare",
+            &json!({"leaseId": lease_id, "work": work, "status": status, "sealedBody": sealed_body}),
         )
         .await
+    }
+
+    /// The prepared work is done: later uses of the key replay the answer.
+    pub async fn finish(&self) -> ApiResult<()> {
+        rpc::call(&self.stub, "finish", &json!({})).await
     }
 
     /// Releases the key after a failed first attempt, so a retry can run.

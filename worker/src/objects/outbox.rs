@@ -16,7 +16,7 @@ use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::open;
 use crate::domain::delivery::{
-    claim_until, retry_horizon_ms, Delivery, Outcome, BATCH, MAX_IN_FLIGHT,
+    claim_until, next_alarm, retry_horizon_ms, Delivery, Outcome, BATCH, MAX_IN_FLIGHT,
 };
 use crate::domain::ids;
 use crate::domain::webhook::{secret_key, signed_body, OutgoingEvent};
@@ -163,8 +163,9 @@ impl WebhookOutbox {
         Ok(d.view())
     }
 
-    /// Claims what is due (at most [`BATCH`]) and sends it, [`MAX_IN_FLIGHT`]
-    /// at a time, recording each outcome as soon as it arrives.
+    /// Prunes, claims what is due (at most [`BATCH`]) and sends it,
+    /// [`MAX_IN_FLIGHT`] at a time, recording each outcome as soon as it
+    /// arrives, then prunes again.
     async fn deliver_due(&self, sender: &impl WebhookSender) -> ApiResult<()> {
         let now = now_ms();
         self.store.prune(now)?;
@@ -198,7 +199,9 @@ impl WebhookOutbox {
         if let Err(e) = &target {
             worker::console_error!("outbox without a usable endpoint: {e:?}");
         }
-        Ok(())
+        // Deliveries that just finished may put the outbox over its limit,
+        // and no later event may come to prune them.
+        self.store.prune(now_ms())
     }
 
     /// The endpoint and signing keys (current first), read once per alarm
@@ -227,8 +230,12 @@ impl WebhookOutbox {
         self.store.save(&d)
     }
 
+    /// Arms the alarm for the next due delivery or, with none, for the
+    /// sweep of the earliest seen-marker (see `delivery::next_alarm`).
     async fn reschedule(&self) -> ApiResult<()> {
-        if let Some(at) = self.store.next_due()? {
+        let due = self.store.next_due()?;
+        let marker = self.store.next_marker_expiry()?;
+        if let Some(at) = next_alarm(due, marker) {
             self.state
                 .storage()
                 .set_alarm(super::alarm_at(at.max(now_ms())))

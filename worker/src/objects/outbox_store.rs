@@ -171,6 +171,12 @@ impl OutboxStore {
         Ok(rows.first().and_then(|r| r.due))
     }
 
+    /// When the earliest seen-marker expires, if any is kept.
+    pub fn next_marker_expiry(&self) -> ApiResult<Option<i64>> {
+        let rows: Vec<Due> = self.rows("SELECT MIN(expires_at) AS due FROM seen_event", vec![])?;
+        Ok(rows.first().and_then(|r| r.due))
+    }
+
     /// The newest `limit` deliveries, newest first.
     pub fn newest(&self, limit: usize) -> ApiResult<Vec<Delivery>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
