@@ -642,3 +642,53 @@ async fn security_concurrent_decisions_exactly_one_wins() {
     assert_eq!(ids.len(), 1, "exactly one terminal event");
     assert_eq!(terminal[0].json()["data"]["status"], final_status);
 }
+
+#[tokio::test]
+async fn device_keys_share_the_twenty_authenticator_cap() {
+    let api = shared();
+    let p = api.partner().await;
+    let user = sandbox_user(&api, &p, &mobile()).await;
+    for i in 0..20 {
+        register(&api, &p, &user, &Key::ed25519(), &format!("Phone {i}")).await;
+    }
+    let r = api
+        .test(
+            &p,
+            "POST",
+            "/devices",
+            Some(&json!({"userId": user, "name": "One too many", "platform": "ios", "publicKey": Key::p256().jwk()})),
+        )
+        .await;
+    assert_eq!(r.error(), (409, "conflict".into()));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("20 passkeys and device keys"));
+}
+
+#[tokio::test]
+async fn security_decisions_count_toward_the_per_consent_phone_limit() {
+    let api = shared();
+    let p = api.partner().await;
+    let m = mobile();
+    let user = sandbox_user(&api, &p, &m).await;
+    let key = Key::p256();
+    let dev = register(&api, &p, &user, &key, "Phone").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = api
+        .consent(&p, json!({"recipient": m, "intent": "payment"}))
+        .await;
+    let id = c["id"].as_str().unwrap();
+    scan(&api, &c).await; // 1 of 30
+    for _ in 0..29 {
+        let r = decide(&api, id, &dev, "approve", &b64(&[9; 64])).await;
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.bytes));
+    }
+    let r = decide(&api, id, &dev, "approve", &b64(&[9; 64])).await;
+    assert_eq!(r.error(), (429, "rate_limited".into()));
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(r.header("x-ratelimit-limit").as_deref(), Some("30"));
+    assert_eq!(status(&api, &p, &c).await["status"], "scanned");
+}
