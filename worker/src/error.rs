@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::domain::approval::ApprovalRefusal;
 use crate::domain::consent::ConsentError;
+use crate::domain::device_key::DecisionRefusal;
 use crate::domain::input::InputError;
 use crate::domain::limits::LimitError;
 use crate::domain::webauthn::WebauthnError;
@@ -55,6 +56,8 @@ pub enum ApiError {
     /// An authenticator that proved possession but may not decide this consent
     /// (DESIGN §2): 403 `forbidden` with the reason.
     Approval(ApprovalRefusal),
+    /// A device-key decision without a fresh challenge or valid signature (400 with its code).
+    Decision(DecisionRefusal),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -76,7 +79,7 @@ impl ApiError {
             Self::InvalidCode { .. } => 400,
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
-            Self::Webauthn(_) => 400,
+            Self::Webauthn(_) | Self::Decision(_) => 400,
             Self::Internal(_) => 500,
         }
     }
@@ -98,6 +101,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::SmsFailed { .. } => "sms_failed",
             Self::Webauthn(e) => e.code(),
+            Self::Decision(d) => d.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -125,6 +129,7 @@ impl ApiError {
             }
             Self::Webauthn(e) => e.message().into(),
             Self::Approval(r) => r.message().into(),
+            Self::Decision(d) => d.message().into(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }

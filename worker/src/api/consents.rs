@@ -287,7 +287,7 @@ fn token_of(raw: &[u8]) -> ApiResult<String> {
 
 /// Phone-side calls are counted by the consent object (30/min together); a
 /// refusal describes that bucket in `X-RateLimit-*`.
-fn phone_limited<T>(app: &App, result: ApiResult<T>) -> ApiResult<T> {
+pub(crate) fn phone_limited<T>(app: &App, result: ApiResult<T>) -> ApiResult<T> {
     if let Err(ApiError::RateLimited { retry_after_secs }) = &result {
         app.rate
             .set(Some(limits::phone_refusal(app.now, *retry_after_secs)));

@@ -14,7 +14,7 @@ pub const PHONE_WINDOW_MS: i64 = 60_000;
 pub const LIVE_SOCKETS_PER_CONSENT: usize = 10;
 /// What a refused live page is told to wait before trying again.
 pub const LIVE_RETRY_AFTER_SECS: i64 = 10;
-/// Passkeys one user may hold.
+/// Authenticators (passkeys and device keys together) one user may hold.
 pub const PASSKEYS_PER_USER: usize = 20;
 
 /// A fixed cap that was reached.
@@ -28,7 +28,7 @@ impl LimitError {
     pub fn message(self) -> &'static str {
         match self {
             Self::TooManyPasskeys => {
-                "This user already has 20 passkeys, the most allowed: delete one (DELETE /devices/:id) before registering another."
+                "This user already has 20 passkeys and device keys, the most allowed: delete one (DELETE /devices/:id) before registering another."
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod client;
 pub mod consent;
 pub mod crypto;
 pub mod delivery;
+pub mod device_key;
 pub mod fido;
 pub mod idempotency;
 pub mod ids;

@@ -18,7 +18,8 @@ use crate::config::Config;
 use crate::domain::consent::{
     create_step, creation_digest, Consent, CreateStep, Decision, DeviceRef, UserRef,
 };
-use crate::domain::crypto::{b64url, matches_hash, open};
+use crate::domain::crypto::{b64url, ct_eq, matches_hash, open};
+use crate::domain::device_key::DecisionRefusal;
 use crate::domain::limits::{self, PhoneGate};
 use crate::domain::random::Random;
 use crate::domain::rate_limit::SlidingLog;
@@ -34,6 +35,8 @@ const SECRETS: &str = "secrets";
 /// create can be told from another one under the same id.
 const CREATION: &str = "creation";
 const CHALLENGE: &str = "challenge";
+/// The challenge a device decision attempt took, until its verdict decides the consent.
+const TAKEN: &str = "challenge_taken";
 const CHALLENGE_TTL_MS: i64 = 300_000;
 /// The phone-side request log of this consent (DESIGN "Rate limits").
 const PHONE_LOG: &str = "phone_log";
@@ -60,8 +63,12 @@ pub enum Access {
     /// The person's phone, with the approval-link token.
     Token { token: String },
     /// The person's phone with the approval-link token, after the worker verified
-    /// a passkey of the recipient: the only access that may approve.
+    /// a passkey of the recipient: may approve.
     Verified { token: String },
+    /// The person's device app, after the worker verified a device key's
+    /// signature over the challenge this object gave up (`takeChallenge`) for
+    /// this decision: may approve, once per challenge.
+    DeviceVerified { challenge: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +76,16 @@ pub enum Access {
 struct Challenge {
     value: String,
     expires_at: i64,
+}
+
+/// What a device decision is checked against (`takeChallenge`'s answer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TakenChallenge {
+    pub challenge: String,
+    pub client_id: String,
+    pub livemode: bool,
+    pub recipient: String,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +121,7 @@ impl DurableObject for ConsentObject {
             "link" => self.link(&body).await,
             "scan" => self.scan(&body).await,
             "decide" => self.decide(&body).await,
+            "takeChallenge" => self.take_challenge().await,
             "expire" => self.force_expire(&body).await,
             _ => Err(ApiError::NotFound),
         };
@@ -158,12 +176,15 @@ impl DurableObject for ConsentObject {
 /// token (scan, reject, and the consent read that opens every
 /// `/fido/authenticate/*` call with `consentId`, so begin and complete each
 /// count once). `Verified` is the second step of a complete already counted.
-/// Hook: the device-key decision (`POST /consents/:id/decision`) must count
-/// here too; its access will be a new variant, which this match forces to decide.
+/// The device-key decision (`POST /consents/:id/decision`) counts once, when
+/// it takes the challenge (`takeChallenge`); `DeviceVerified` is its second step.
 fn counts_as_phone_request(access: &Access) -> bool {
     match access {
         Access::Token { .. } => true,
-        Access::Partner { .. } | Access::Secret { .. } | Access::Verified { .. } => false,
+        Access::Partner { .. }
+        | Access::Secret { .. }
+        | Access::Verified { .. }
+        | Access::DeviceVerified { .. } => false,
     }
 }
 
@@ -200,6 +221,11 @@ impl ConsentObject {
             Access::Secret { client_secret } => matches_hash(client_secret, &s.client_secret_hash),
             Access::Token { token } | Access::Verified { token } => {
                 matches_hash(token, &s.token_hash)
+            }
+            Access::DeviceVerified { challenge } => {
+                self.kv.get::<Challenge>(TAKEN)?.is_some_and(|t| {
+                    t.expires_at > now_ms() && ct_eq(t.value.as_bytes(), challenge.as_bytes())
+                })
             }
         })
     }
@@ -348,25 +374,16 @@ impl ConsentObject {
         }
         let now = now_ms();
         let changed = c.scan(now)?;
-        let challenge = match self
-            .kv
-            .get::<Challenge>(CHALLENGE)?
-            .filter(|ch| ch.expires_at > now)
-        {
-            Some(ch) => ch,
-            None => {
-                let mut rng = OsRandom::default();
-                let ch = Challenge {
-                    value: b64url(&rng.bytes::<32>()),
-                    expires_at: now + CHALLENGE_TTL_MS,
-                };
-                if rng.failed() {
-                    return Err(ApiError::Internal("no randomness".into()));
-                }
-                self.kv.put(CHALLENGE, &ch)?;
-                ch
-            }
+        // Every scan issues a fresh challenge and voids the previous one.
+        let mut rng = OsRandom::default();
+        let challenge = Challenge {
+            value: b64url(&rng.bytes::<32>()),
+            expires_at: now + CHALLENGE_TTL_MS,
         };
+        if rng.failed() {
+            return Err(ApiError::Internal("no randomness".into()));
+        }
+        self.kv.put(CHALLENGE, &challenge)?;
         if changed {
             self.kv.put(CONSENT, &c)?;
             self.after_change(&c, now).await;
@@ -391,11 +408,42 @@ impl ConsentObject {
                 "Approval requires the recipient's passkey.",
             ));
         }
+        if let Access::DeviceVerified { .. } = args.access {
+            // One decision per taken challenge.
+            self.kv.delete(TAKEN)?;
+        }
         let now = now_ms();
         c.decide(now, decision, args.user, args.device)?;
         self.commit(&c, now)?;
         self.after_change(&c, now).await;
         Ok(c.view(now))
+    }
+
+    /// A device decision attempt: counted as a phone-side request, then the
+    /// scan challenge is consumed whatever the attempt's outcome (single use).
+    /// Replies what the device's signature and DESIGN §2 are checked against.
+    async fn take_challenge(&self) -> ApiResult<Value> {
+        let c = self.load()?;
+        self.phone_gate(true)?;
+        let c = self.settle(now_ms()).await?.unwrap_or(c);
+        let now = now_ms();
+        match c.status_at(now) {
+            crate::domain::consent::Status::Expired => return Err(ApiError::Expired),
+            s if s.is_terminal() => return Err(ApiError::decided()),
+            _ => {}
+        }
+        let taken = self.kv.get::<Challenge>(CHALLENGE)?;
+        self.kv.delete(CHALLENGE)?;
+        let taken = taken
+            .filter(|ch| ch.expires_at > now)
+            .ok_or(ApiError::Decision(DecisionRefusal::NoChallenge))?;
+        self.kv.put(TAKEN, &taken)?;
+        Ok(json!({
+            "challenge": taken.value,
+            "clientId": c.client_id,
+            "livemode": c.livemode,
+            "recipient": c.recipient,
+        }))
     }
 
     /// Sandbox: expire now.
@@ -502,6 +550,11 @@ impl ConsentClient {
             &json!({"access": access, "decision": decision, "user": user, "device": device}),
         )
         .await
+    }
+
+    /// Consumes the scan challenge for a device decision attempt.
+    pub async fn take_challenge(&self) -> ApiResult<TakenChallenge> {
+        rpc::call(&self.stub, "takeChallenge", &json!({})).await
     }
 
     pub async fn expire(&self, access: &Access) -> ApiResult<Value> {

@@ -1,6 +1,11 @@
 //! `CredentialIndex`: one object per credential id (named by its SHA-256).
 //! It makes credential ids globally unique (the first registration claims
 //! the id) and maps a credential to its user for discoverable sign-in.
+//!
+//! The same namespace holds one entry per device id (named `device:<id>`,
+//! never a 64-hex digest, so the two kinds cannot collide): the strongly
+//! consistent device -> user map that lets `GET`/`DELETE /devices/:id` reach
+//! the user's object when the KV read model has no entry.
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -98,6 +103,13 @@ impl CredentialIndexClient {
     pub fn new(env: &Env, credential_id: &[u8]) -> ApiResult<Self> {
         Ok(Self {
             stub: rpc::stub(env, BINDING, &sha256_hex(credential_id))?,
+        })
+    }
+
+    /// The entry of one device id (passkey or device key).
+    pub fn for_device(env: &Env, device_id: &str) -> ApiResult<Self> {
+        Ok(Self {
+            stub: rpc::stub(env, BINDING, &format!("device:{device_id}"))?,
         })
     }
 

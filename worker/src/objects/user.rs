@@ -7,7 +7,12 @@
 //! advancing its counter, registering, deregistering) runs with no `.await`
 //! in between, so it is atomic; a state change and its event are written in
 //! the same synchronous step and forwarded afterwards, retried from the alarm.
-//! The decisions themselves are pure (`domain::passkeys`, `domain::approval`).
+//! The decisions themselves are pure (`domain::passkeys`, `domain::device_key`,
+//! `domain::approval`).
+//!
+//! Native-app device keys (`POST /devices`) live here beside the passkeys, so
+//! deleting one takes effect at once: a decision is verified here, never
+//! against the KV read model.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +23,9 @@ use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
-use crate::domain::consent::{DeviceRef, UserRef};
+use crate::domain::approval::{self, ConsentParty};
+use crate::domain::consent::{Decision, DeviceRef, UserRef};
+use crate::domain::device_key::DeviceKey;
 use crate::domain::fido::{self, Ceremony, Credential, NewDevice};
 use crate::domain::ids;
 use crate::domain::limits;
@@ -37,6 +44,8 @@ pub const BINDING: &str = "USERS";
 const USER: &str = "user";
 const CRED: &str = "cred:";
 const CEREMONY: &str = "cer:";
+/// Device keys, by device id.
+const DKEY: &str = "dkey:";
 /// Ceremonies read per purge (they live 5 minutes; a user rarely has more than a few).
 const CEREMONY_SCAN: usize = 200;
 
@@ -78,14 +87,41 @@ pub enum UserCall {
         tenant: Tenant,
         response: Value,
     },
-    /// The tenant's view of the user's passkeys, newest first (404 if it does not see the user).
+    /// The tenant's view of the user's passkeys and device keys, newest first
+    /// (404 if it does not see the user).
     Devices { tenant: Tenant },
-    /// One passkey the tenant registered.
+    /// One passkey or device key the tenant registered; replies its view.
     #[serde(rename_all = "camelCase")]
     Device { device_id: String, tenant: Tenant },
-    /// Removes a passkey the tenant registered; replies it.
+    /// Removes a passkey or device key the tenant registered; replies its view.
     #[serde(rename_all = "camelCase")]
     Deregister { device_id: String, tenant: Tenant },
+    /// Stores a device key for a user the tenant sees (its client, mode and
+    /// user are checked here); replies its view.
+    RegisterDeviceKey { tenant: Tenant, key: Box<DeviceKey> },
+    /// Verifies a device key's signature over the decision string, then
+    /// DESIGN §2 for the consent; records the use. Replies [`SignedIn`].
+    #[serde(rename_all = "camelCase")]
+    DecideWithDeviceKey {
+        device_id: String,
+        consent: DeviceConsent,
+        /// base64url of the raw 64-byte signature.
+        signature: String,
+    },
+}
+
+/// The consent a device key decides, as the consent's object reported it
+/// when it gave up its challenge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceConsent {
+    pub consent_id: String,
+    pub client_id: String,
+    pub livemode: bool,
+    pub recipient: String,
+    /// `approve` | `reject`.
+    pub decision: String,
+    pub challenge: String,
 }
 
 /// A successful sign-in.
@@ -164,16 +200,43 @@ impl UserObject {
             UserCall::Devices { tenant } => {
                 self.visible_user(&tenant)?;
                 let creds = self.credentials()?;
-                let list: Vec<Credential> = passkeys::visible(&creds, &tenant)
+                let keys = self.device_keys()?;
+                let mut list: Vec<(i64, &str, Value)> = passkeys::visible(&creds, &tenant)
                     .into_iter()
-                    .cloned()
+                    .map(|c| (c.created_at, c.device_id.as_str(), c.view("active")))
+                    .chain(
+                        keys.iter()
+                            .filter(|k| tenant.owns(&k.client_id, k.livemode))
+                            .map(|k| (k.created_at, k.device_id.as_str(), k.view("active"))),
+                    )
                     .collect();
-                rpc::reply(list)
+                list.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(a.1)));
+                rpc::reply(list.into_iter().map(|(_, _, v)| v).collect::<Vec<_>>())
             }
-            UserCall::Device { device_id, tenant } => rpc::reply(self.device(&device_id, &tenant)?),
+            UserCall::Device { device_id, tenant } => match self.device_key(&device_id)? {
+                Some(k) if tenant.owns(&k.client_id, k.livemode) => rpc::reply(k.view("active")),
+                Some(_) => Err(ApiError::NotFound),
+                None => rpc::reply(self.device(&device_id, &tenant)?.view("active")),
+            },
             UserCall::Deregister { device_id, tenant } => {
-                rpc::reply(self.deregister(&device_id, &tenant, now).await?)
+                if self.device_key(&device_id)?.is_some() {
+                    rpc::reply(self.deregister_key(&device_id, &tenant, now).await?)
+                } else {
+                    rpc::reply(
+                        self.deregister(&device_id, &tenant, now)
+                            .await?
+                            .view("deregistered"),
+                    )
+                }
             }
+            UserCall::RegisterDeviceKey { tenant, key } => {
+                rpc::reply(self.register_key(&tenant, *key, now).await?)
+            }
+            UserCall::DecideWithDeviceKey {
+                device_id,
+                consent,
+                signature,
+            } => rpc::reply(self.decide_with_key(&device_id, &consent, &signature, now)?),
         }
     }
 
@@ -218,6 +281,133 @@ impl UserObject {
             .into_iter()
             .map(|(_, c)| c)
             .collect())
+    }
+
+    fn device_keys(&self) -> ApiResult<Vec<DeviceKey>> {
+        Ok(self
+            .kv
+            .list::<DeviceKey>(DKEY, usize::MAX, false)?
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect())
+    }
+
+    fn device_key(&self, device_id: &str) -> ApiResult<Option<DeviceKey>> {
+        self.kv.get(&format!("{DKEY}{device_id}"))
+    }
+
+    /// Passkeys and device keys together: one cap covers both.
+    fn authenticators(&self) -> ApiResult<usize> {
+        Ok(self.credentials()?.len() + self.device_keys()?.len())
+    }
+
+    async fn register_key(&self, tenant: &Tenant, key: DeviceKey, now: i64) -> ApiResult<Value> {
+        let user = self.visible_user(tenant)?;
+        if key.user_id != user.id || !tenant.owns(&key.client_id, key.livemode) {
+            return Err(ApiError::Internal(
+                "device key of another user or tenant".into(),
+            ));
+        }
+        limits::passkey_room(self.authenticators()?)?;
+        // Claimed before it exists, so every stored device can be found from its id alone.
+        CredentialIndexClient::for_device(&self.env, &key.device_id)?
+            .claim(&Owner {
+                user_id: user.id.clone(),
+                device_id: key.device_id.clone(),
+            })
+            .await?;
+        // Re-checked after the await: the cap may have been reached meanwhile.
+        limits::passkey_room(self.authenticators()?)?;
+        self.kv.put(&format!("{DKEY}{}", key.device_id), &key)?;
+        self.queue_key_event(&key, DEVICE_REGISTERED, "registered", &user.user_ref(), now)?;
+        self.after_change(now).await;
+        if let Err(e) = async {
+            DeviceStore::new(&self.env)?
+                .put(&DeviceEntry {
+                    device_id: key.device_id.clone(),
+                    user_id: key.user_id.clone(),
+                    client_id: key.client_id.clone(),
+                    livemode: key.livemode,
+                })
+                .await
+        }
+        .await
+        {
+            worker::console_error!("device directory put: {e:?}");
+        }
+        Ok(key.view("active"))
+    }
+
+    /// Signature first (possession), then DESIGN §2, then the use is recorded:
+    /// one synchronous step, so a concurrent delete either precedes it (404)
+    /// or follows it.
+    fn decide_with_key(
+        &self,
+        device_id: &str,
+        consent: &DeviceConsent,
+        signature: &str,
+        now: i64,
+    ) -> ApiResult<SignedIn> {
+        let key = format!("{DKEY}{device_id}");
+        let mut device: DeviceKey = self.kv.get(&key)?.ok_or(ApiError::NotFound)?;
+        let decision = Decision::parse(&consent.decision)
+            .ok_or_else(|| ApiError::Internal("bad decision".into()))?;
+        let sig = base64url_decode(signature).ok_or(ApiError::Decision(
+            crate::domain::device_key::DecisionRefusal::BadSignature,
+        ))?;
+        device
+            .verify(&consent.consent_id, decision, &consent.challenge, &sig)
+            .map_err(ApiError::Decision)?;
+        let user = self.load()?;
+        approval::may_decide(
+            &device.authenticator(&user.mobile),
+            &ConsentParty {
+                client_id: &consent.client_id,
+                livemode: consent.livemode,
+                recipient: &consent.recipient,
+            },
+        )?;
+        device.last_used_at = Some(now);
+        self.kv.put(&key, &device)?;
+        Ok(SignedIn {
+            user: user.user_ref(),
+            device: device.device_ref(),
+        })
+    }
+
+    async fn deregister_key(&self, device_id: &str, tenant: &Tenant, now: i64) -> ApiResult<Value> {
+        let key = self
+            .device_key(device_id)?
+            .filter(|k| tenant.owns(&k.client_id, k.livemode))
+            .ok_or(ApiError::NotFound)?;
+        let user = self.load()?.user_ref();
+        self.kv.delete(&format!("{DKEY}{device_id}"))?;
+        self.queue_key_event(&key, DEVICE_DEREGISTERED, "deregistered", &user, now)?;
+        self.after_change(now).await;
+        if let Err(e) = async { DeviceStore::new(&self.env)?.delete(device_id).await }.await {
+            worker::console_error!("device directory delete: {e:?}");
+        }
+        Ok(key.view("deregistered"))
+    }
+
+    fn queue_key_event(
+        &self,
+        key: &DeviceKey,
+        name: &str,
+        status: &str,
+        user: &UserRef,
+        now: i64,
+    ) -> ApiResult<()> {
+        event_queue::queue(
+            &self.kv,
+            NewEvent {
+                event: name,
+                client_id: &key.client_id,
+                livemode: key.livemode,
+                data: key.event_data(status, user),
+            },
+            now,
+        )
     }
 
     /// Stores a ceremony for this user and answers its options.
@@ -268,7 +458,7 @@ impl UserObject {
         now: i64,
     ) -> ApiResult<Value> {
         let ceremony = self.take(ceremony_id, who, now)?;
-        limits::passkey_room(self.credentials()?.len())?;
+        limits::passkey_room(self.authenticators()?)?;
         let response: RegistrationResponseJSON =
             serde_json::from_value(response).map_err(malformed)?;
         let user = ceremony
@@ -286,11 +476,17 @@ impl UserObject {
                 device_id: device_id.to_owned(),
             })
             .await?;
+        CredentialIndexClient::for_device(&self.env, device_id)?
+            .claim(&Owner {
+                user_id: user.id.clone(),
+                device_id: device_id.to_owned(),
+            })
+            .await?;
         // Re-checked after the await: the id may have been registered, or the cap reached, meanwhile.
         if self.kv.get::<Credential>(&key)?.is_some() {
             return Err(WebauthnError::CredentialExists.into());
         }
-        limits::passkey_room(self.credentials()?.len())?;
+        limits::passkey_room(self.authenticators()?)?;
         let cred = Credential::from_registration(
             &ceremony,
             &reg,
@@ -510,14 +706,14 @@ impl UserClient {
         .await
     }
 
-    pub async fn devices(&self, tenant: &Tenant) -> ApiResult<Vec<Credential>> {
+    pub async fn devices(&self, tenant: &Tenant) -> ApiResult<Vec<Value>> {
         self.call(UserCall::Devices {
             tenant: tenant.clone(),
         })
         .await
     }
 
-    pub async fn device(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Credential> {
+    pub async fn device(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Value> {
         self.call(UserCall::Device {
             device_id: device_id.to_owned(),
             tenant: tenant.clone(),
@@ -525,10 +721,32 @@ impl UserClient {
         .await
     }
 
-    pub async fn deregister(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Credential> {
+    pub async fn deregister(&self, device_id: &str, tenant: &Tenant) -> ApiResult<Value> {
         self.call(UserCall::Deregister {
             device_id: device_id.to_owned(),
             tenant: tenant.clone(),
+        })
+        .await
+    }
+
+    pub async fn register_device_key(&self, tenant: &Tenant, key: DeviceKey) -> ApiResult<Value> {
+        self.call(UserCall::RegisterDeviceKey {
+            tenant: tenant.clone(),
+            key: Box::new(key),
+        })
+        .await
+    }
+
+    pub async fn decide_with_device_key(
+        &self,
+        device_id: &str,
+        consent: DeviceConsent,
+        signature: &str,
+    ) -> ApiResult<SignedIn> {
+        self.call(UserCall::DecideWithDeviceKey {
+            device_id: device_id.to_owned(),
+            consent,
+            signature: signature.to_owned(),
         })
         .await
     }

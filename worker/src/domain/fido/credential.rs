@@ -118,6 +118,7 @@ impl Credential {
         json!({
             "id": self.device_id,
             "object": "device",
+            "kind": "passkey",
             "type": "passkey",
             "userId": self.user_id,
             "clientId": self.client_id,
@@ -125,6 +126,7 @@ impl Credential {
             "status": status,
             "name": self.name,
             "model": self.model,
+            "platform": null,
             "credentialId": self.credential_id,
             "aaguid": self.aaguid,
             "algorithm": alg_name(self.alg),
