@@ -57,6 +57,9 @@ pub enum ApiError {
     /// An authenticator that proved possession but may not decide this consent
     /// (DESIGN §2): 403 `forbidden` with the reason.
     Approval(ApprovalRefusal),
+    /// A billing webhook whose signature or token failed (400 for Stripe and
+    /// the App Store, 401 for the Play push token: DESIGN §3).
+    Billing(crate::domain::billing::Refusal),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -79,6 +82,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
             Self::Webauthn(_) => 400,
+            Self::Billing(r) => r.status(),
             Self::Internal(_) => 500,
         }
     }
@@ -100,6 +104,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::SmsFailed { .. } => "sms_failed",
             Self::Webauthn(e) => e.code(),
+            Self::Billing(r) => r.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -127,6 +132,7 @@ impl ApiError {
             }
             Self::Webauthn(e) => e.message().into(),
             Self::Approval(r) => r.message().into(),
+            Self::Billing(r) => r.reason.to_string(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
