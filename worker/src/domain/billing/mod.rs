@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Plan;
 
+pub mod appstore;
+pub mod jws;
 pub mod stripe;
 
 /// Which store an event came from; also the name of its ledger object.
