@@ -9,6 +9,8 @@ use super::error::WebauthnError;
 pub const ALG_EDDSA: i64 = -8;
 /// COSE algorithm: ECDSA P-256 with SHA-256.
 pub const ALG_ES256: i64 = -7;
+/// COSE algorithm: ECDSA P-384 with SHA-384 (X.509 chains only, never a credential).
+pub const ALG_ES384: i64 = -35;
 /// COSE algorithm: RSASSA-PKCS1-v1_5 with SHA-256.
 pub const ALG_RS256: i64 = -257;
 /// COSE algorithm: RSASSA-PKCS1-v1_5 with SHA-1 (only seen in TPM attestation statements).
@@ -22,6 +24,8 @@ const MIN_RSA_BITS: usize = 2048;
 pub enum PublicKey {
     /// NIST P-256 point (validated to lie on the curve).
     P256(p256::ecdsa::VerifyingKey),
+    /// NIST P-384 point (certificate keys only).
+    P384(p384::ecdsa::VerifyingKey),
     /// Ed25519 point.
     Ed25519(ed25519_dalek::VerifyingKey),
     /// RSA modulus and exponent.
@@ -32,6 +36,9 @@ impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Self::P256(a), Self::P256(b)) => {
+                a.to_encoded_point(false).as_bytes() == b.to_encoded_point(false).as_bytes()
+            }
+            (Self::P384(a), Self::P384(b)) => {
                 a.to_encoded_point(false).as_bytes() == b.to_encoded_point(false).as_bytes()
             }
             (Self::Ed25519(a), Self::Ed25519(b)) => a.as_bytes() == b.as_bytes(),
@@ -46,6 +53,13 @@ impl PublicKey {
     pub fn p256_from_sec1(point: &[u8]) -> Result<Self, WebauthnError> {
         p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
             .map(Self::P256)
+            .map_err(|_| WebauthnError::InvalidPublicKey)
+    }
+
+    /// P-384 key from a SEC1 point.
+    pub fn p384_from_sec1(point: &[u8]) -> Result<Self, WebauthnError> {
+        p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(Self::P384)
             .map_err(|_| WebauthnError::InvalidPublicKey)
     }
 
@@ -88,6 +102,12 @@ impl PublicKey {
         match (self, alg) {
             (Self::P256(key), ALG_ES256) => {
                 let sig = p256::ecdsa::Signature::from_der(sig)
+                    .map_err(|_| WebauthnError::BadSignature)?;
+                key.verify(msg, &sig)
+                    .map_err(|_| WebauthnError::BadSignature)
+            }
+            (Self::P384(key), ALG_ES384) => {
+                let sig = p384::ecdsa::Signature::from_der(sig)
                     .map_err(|_| WebauthnError::BadSignature)?;
                 key.verify(msg, &sig)
                     .map_err(|_| WebauthnError::BadSignature)

@@ -23,6 +23,7 @@ mod cose;
 mod der;
 mod error;
 mod keys;
+pub mod pki;
 mod registration;
 mod time;
 mod wire;

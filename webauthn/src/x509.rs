@@ -2,7 +2,7 @@
 
 use super::der::{self, DerError, Reader, CONTEXT};
 use super::error::WebauthnError;
-use super::keys::{PublicKey, ALG_EDDSA, ALG_ES256, ALG_RS256};
+use super::keys::{PublicKey, ALG_EDDSA, ALG_ES256, ALG_ES384, ALG_RS256};
 use super::time;
 
 /// Attribute type: countryName.
@@ -18,9 +18,11 @@ const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_ED25519: &str = "1.3.101.112";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
 const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
 
 /// One certificate extension.
@@ -275,6 +277,9 @@ impl<'a> Certificate<'a> {
             let curve = params
                 .expect(der::OID)
                 .map_err(|_| WebauthnError::InvalidAttestation)?;
+            if curve == der::oid(OID_P384).as_slice() {
+                return PublicKey::p384_from_sec1(self.key_bytes);
+            }
             if curve != der::oid(OID_P256).as_slice() {
                 return Err(WebauthnError::UnsupportedAlgorithm);
             }
@@ -308,6 +313,8 @@ impl<'a> Certificate<'a> {
     pub fn verify_signed_by(&self, issuer: &Certificate<'_>) -> Result<(), WebauthnError> {
         let alg = if self.signature_algorithm == der::oid(OID_ECDSA_SHA256).as_slice() {
             ALG_ES256
+        } else if self.signature_algorithm == der::oid(OID_ECDSA_SHA384).as_slice() {
+            ALG_ES384
         } else if self.signature_algorithm == der::oid(OID_RSA_SHA256).as_slice() {
             ALG_RS256
         } else if self.signature_algorithm == der::oid(OID_ED25519).as_slice() {

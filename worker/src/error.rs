@@ -58,6 +58,9 @@ pub enum ApiError {
     Approval(ApprovalRefusal),
     /// A device-key decision without a fresh challenge or valid signature (400 with its code).
     Decision(DecisionRefusal),
+    /// A billing webhook whose signature or token failed (400 for Stripe and
+    /// the App Store, 401 for the Play push token: DESIGN §3).
+    Billing(crate::domain::billing::Refusal),
     /// Anything unexpected (500); the detail is only logged.
     Internal(String),
 }
@@ -80,6 +83,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => 429,
             Self::SmsFailed { .. } => 502,
             Self::Webauthn(_) | Self::Decision(_) => 400,
+            Self::Billing(r) => r.status(),
             Self::Internal(_) => 500,
         }
     }
@@ -102,6 +106,7 @@ impl ApiError {
             Self::SmsFailed { .. } => "sms_failed",
             Self::Webauthn(e) => e.code(),
             Self::Decision(d) => d.code(),
+            Self::Billing(r) => r.code(),
             Self::Internal(_) => "internal",
         }
     }
@@ -130,6 +135,7 @@ impl ApiError {
             Self::Webauthn(e) => e.message().into(),
             Self::Approval(r) => r.message().into(),
             Self::Decision(d) => d.message().into(),
+            Self::Billing(r) => r.reason.to_string(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }

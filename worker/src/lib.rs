@@ -20,6 +20,7 @@ mod webhook_sender;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+pub use objects::billing::BillingLedger;
 pub use objects::ceremony::CeremonyObject;
 pub use objects::client::ClientObject;
 pub use objects::consent::ConsentObject;

@@ -4,7 +4,8 @@
 use worker::{Env, Method, Request, Response};
 
 use crate::api::{
-    clients, consents, demo, devices, enrollments, fido, health, pages, sandbox, users, webhooks,
+    billing, clients, consents, demo, devices, enrollments, fido, health, pages, sandbox, users,
+    webhooks,
 };
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
@@ -47,6 +48,8 @@ enum Route {
     DemoClient,
     DemoConsent,
     DemoEnrollment,
+    StripeWebhook,
+    BillingEvents,
 }
 
 #[rustfmt::skip]
@@ -86,6 +89,8 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Put, "/demo/client", Route::DemoClient),
     (Method::Post, "/demo/consents", Route::DemoConsent),
     (Method::Post, "/demo/enrollments", Route::DemoEnrollment),
+    (Method::Post, "/webhooks/stripe", Route::StripeWebhook),
+    (Method::Get, "/billing/events", Route::BillingEvents),
 ];
 
 /// Matches `path` against `pattern`; `:name` segments capture.
@@ -158,6 +163,8 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::DemoClient => demo::designate(req, app).await,
         Route::DemoConsent => demo::create_consent(req, app).await,
         Route::DemoEnrollment => demo::create_enrollment(req, app).await,
+        Route::StripeWebhook => billing::stripe(req, app).await,
+        Route::BillingEvents => billing::events(req, app).await,
     }
 }
 

@@ -7,6 +7,7 @@ mod none;
 mod packed;
 mod tpm;
 mod trust;
+pub(crate) use trust::chain_is_trusted;
 
 use super::authenticator_data::AuthenticatorData;
 use super::cbor::{map_get_text, Value};

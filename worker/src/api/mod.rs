@@ -1,6 +1,7 @@
 //! One handler module per API resource; each handler is thin:
 //! parse -> domain -> store -> respond.
 
+pub mod billing;
 pub mod clients;
 pub mod consents;
 pub mod demo;

@@ -6,6 +6,7 @@
 #![deny(clippy::as_conversions)]
 
 pub mod approval;
+pub mod billing;
 pub mod client;
 pub mod consent;
 pub mod crypto;

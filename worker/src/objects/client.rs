@@ -16,6 +16,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
+use crate::domain::billing::{Applied, BillingState, PlanChange};
 use crate::domain::client::{ClientRecord, KeyRefusal, Settings};
 use crate::domain::rate_limit::{Verdict, Window};
 use crate::error::{ApiError, ApiResult};
@@ -24,6 +25,7 @@ use crate::store::clients::{ClientStore, KeyIndex};
 pub const BINDING: &str = "CLIENT_OBJECTS";
 const RECORD: &str = "client";
 const RATE: &str = "rate";
+const BILLING: &str = "billing";
 const RATE_WINDOW_MS: i64 = 60_000;
 
 /// The calls a `ClientObject` serves.
@@ -58,6 +60,10 @@ pub enum ClientCall {
     RotateWebhookSecret { sealed: String, expires_in_s: i64 },
     /// Where and with what the outbox signs now. Replies [`WebhookTarget`].
     WebhookTarget,
+    /// A verified billing event's plan and billing status, unless a newer
+    /// event (store time `as_of`, unix ms) already set them. Replies [`Applied`].
+    #[serde(rename_all = "camelCase")]
+    SetBilling { change: PlanChange, as_of: i64 },
 }
 
 /// The webhook endpoint and the sealed secrets to sign with: the current one
@@ -148,6 +154,9 @@ impl ClientObject {
                 self.index_key(&key_hash, &client.id, livemode).await;
                 rpc::reply(until)
             }
+            ClientCall::SetBilling { change, as_of } => {
+                rpc::reply(self.set_billing(&id, change, as_of).await?)
+            }
             ClientCall::RotateWebhookSecret {
                 sealed,
                 expires_in_s,
@@ -189,6 +198,34 @@ impl ClientObject {
         self.index_key(&record.key_hashes.test, &record.id, false)
             .await;
         Ok(())
+    }
+
+    /// Read-modify-write of plan and billing status with no `.await` between
+    /// the order check and the writes (the record is loaded first, so a
+    /// client adopted from KV is in storage before the check).
+    async fn set_billing(&self, id: &str, change: PlanChange, as_of: i64) -> ApiResult<Applied> {
+        self.load(id).await?;
+        let mut client: ClientRecord = self.kv.get(RECORD)?.ok_or(ApiError::NotFound)?;
+        if let Some(current) = self.kv.get::<BillingState>(BILLING)? {
+            // Equal times apply: Stripe's `created` is in seconds and one
+            // checkout sends several events in the same second.
+            if as_of < current.as_of {
+                return Ok(Applied::Stale);
+            }
+        }
+        self.kv.put(
+            BILLING,
+            &BillingState {
+                status: change.status,
+                as_of,
+            },
+        )?;
+        if let Some(plan) = change.plan {
+            client.plan = plan;
+        }
+        // The rate limit reads the plan from this record at the next request.
+        self.save(&client).await?;
+        Ok(Applied::Applied)
     }
 
     /// Key, status and rate in one synchronous step.
@@ -306,6 +343,10 @@ impl ClientObjectClient {
 
     pub async fn webhook_target(&self) -> ApiResult<WebhookTarget> {
         self.call(ClientCall::WebhookTarget).await
+    }
+
+    pub async fn set_billing(&self, change: PlanChange, as_of: i64) -> ApiResult<Applied> {
+        self.call(ClientCall::SetBilling { change, as_of }).await
     }
 
     pub async fn rotate_webhook_secret(&self, sealed: String, expires_in_s: i64) -> ApiResult<i64> {

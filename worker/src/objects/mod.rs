@@ -1,6 +1,7 @@
 //! Durable Objects, one class per file, each with a typed client so the
 //! internal paths live next to the handler that serves them.
 
+pub mod billing;
 pub mod ceremony;
 pub mod client;
 pub mod consent;

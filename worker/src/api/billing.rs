@@ -1,0 +1,135 @@
+//! Incoming billing webhooks (DESIGN §4) and the operator's view of what
+//! they did. Verification and mapping are pure (`domain::billing`); the
+//! change is made by the object that owns the state, which also refuses an
+//! event older than the one that set it; the store's ledger makes a
+//! redelivery a no-op and records every verified event.
+
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::app::App;
+use crate::auth;
+use crate::config::setting;
+use crate::domain::billing::{stripe, Applied, LedgerEntry, Outcome, PlanChange, Refusal, Source};
+use crate::domain::ids;
+use crate::domain::input::InputError;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{body, header, json, query};
+use crate::objects::billing::{BillingLedgerClient, LIST_MAX};
+use crate::objects::client::ClientObjectClient;
+
+/// The 2xx every store gets for a verified event, applied or not (a non-2xx
+/// makes the store retry, which only an internal failure should).
+fn received(duplicate: bool) -> Response {
+    json(200, &json!({"received": true, "duplicate": duplicate}))
+}
+
+/// `POST /webhooks/stripe`.
+pub async fn stripe(mut req: Request, app: &App) -> ApiResult<Response> {
+    let signature = header(&req, "Stripe-Signature");
+    let raw = body(&mut req).await?;
+    let secret = setting(&app.env, "STRIPE_WEBHOOK_SECRET");
+    stripe::verify(
+        signature.as_deref(),
+        &raw,
+        secret.as_deref(),
+        app.now.div_euclid(1000),
+    )
+    .map_err(|e| ApiError::Billing(Refusal::from(e)))?;
+    let event =
+        stripe::parse(&raw).map_err(|_| InputError::invalid("body", "is not a Stripe event"))?;
+    let ledger = BillingLedgerClient::new(&app.env, Source::Stripe)?;
+    if ledger.seen(&event.id).await?.is_some() {
+        return Ok(received(true));
+    }
+    let client_id = event.client_id.filter(|c| ids::is_id(c, "mid_client_", 16));
+    let (outcome, change) = match (event.change, &client_id) {
+        (None, _) => (Outcome::Ignored, "event type not handled".to_owned()),
+        (Some(_), None) => (Outcome::Ignored, "no valid metadata.clientId".to_owned()),
+        (Some(change), Some(id)) => {
+            let text = describe(&change);
+            match ClientObjectClient::new(&app.env, id)?
+                .set_billing(change, event.created_ms)
+                .await
+            {
+                Ok(Applied::Applied) => (Outcome::Applied, text),
+                Ok(Applied::Stale) => (Outcome::Stale, format!("not applied (older): {text}")),
+                Err(ApiError::NotFound) => (Outcome::UnknownSubject, "no such client".to_owned()),
+                // Anything else is ours: a 500 makes Stripe retry later.
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let new = ledger
+        .record(LedgerEntry {
+            source: Source::Stripe,
+            event_id: event.id,
+            event_type: event.event_type,
+            client_id,
+            user_id: None,
+            outcome,
+            change,
+            occurred_at: event.created_ms,
+            received_at: app.now,
+        })
+        .await?;
+    Ok(received(!new))
+}
+
+fn describe(change: &PlanChange) -> String {
+    match change.plan {
+        Some(plan) => format!(
+            "plan={} status={}",
+            serde_json::to_value(plan)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            change.status
+        ),
+        None => format!("status={}", change.status),
+    }
+}
+
+/// `GET /billing/events?clientId=|userId=&limit=` (operator): newest first.
+pub async fn events(req: Request, app: &App) -> ApiResult<Response> {
+    auth::operator(&req, app).await?;
+    let client_id = query(&req, "clientId");
+    let user_id = query(&req, "userId");
+    let limit = match query(&req, "limit") {
+        None => 20,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=LIST_MAX).contains(n))
+            .ok_or_else(|| InputError::invalid("limit", format!("must be 1 to {LIST_MAX}")))?,
+    };
+    let sources: &[Source] = match (&client_id, &user_id) {
+        (Some(c), None) if ids::is_id(c, "mid_client_", 16) => &[Source::Stripe],
+        (None, Some(u)) if ids::is_id(u, "user_", 16) => &[Source::AppStore, Source::PlayStore],
+        (Some(_), None) => return Err(InputError::invalid("clientId", "is not a client id").into()),
+        (None, Some(_)) => return Err(InputError::invalid("userId", "is not a user id").into()),
+        _ => {
+            return Err(InputError::invalid(
+                "clientId",
+                "exactly one of clientId or userId is required",
+            )
+            .into())
+        }
+    };
+    let mut all = Vec::new();
+    for source in sources {
+        all.extend(
+            BillingLedgerClient::new(&app.env, *source)?
+                .list(client_id.clone(), user_id.clone(), limit + 1)
+                .await?,
+        );
+    }
+    all.sort_by(|a, b| (b.received_at, &b.event_id).cmp(&(a.received_at, &a.event_id)));
+    let has_more = all.len() > limit;
+    all.truncate(limit);
+    let data: Vec<_> = all.iter().map(LedgerEntry::view).collect();
+    Ok(json(
+        200,
+        &json!({"object": "list", "data": data, "hasMore": has_more}),
+    ))
+}
