@@ -88,13 +88,33 @@ pub struct TakenChallenge {
     pub recipient: String,
 }
 
-#[derive(Deserialize)]
+/// The calls a `ConsentObject` serves (besides the `/live` WebSocket upgrade).
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DecideArgs {
-    access: Access,
-    decision: String,
-    user: Option<UserRef>,
-    device: Option<DeviceRef>,
+pub enum ConsentCall {
+    /// Stores a new consent and queues `consent.created`; the identical
+    /// creation again only finishes its hand-off (idempotent).
+    Create {
+        consent: Box<Consent>,
+        secrets: Secrets,
+    },
+    /// The consent for `access` (404 if it may not see it).
+    Get { access: Access },
+    /// The approval-link token, for QR images (410 once terminal).
+    Link { access: Access },
+    /// The phone's view with a fresh single-use challenge.
+    Scan { token: String },
+    /// Approves or rejects with `access`; the verified accesses may approve.
+    Decide {
+        access: Access,
+        decision: Decision,
+        user: Option<UserRef>,
+        device: Option<DeviceRef>,
+    },
+    /// Consumes the scan challenge for a device decision attempt; replies [`TakenChallenge`].
+    TakeChallenge,
+    /// Sandbox: expire now.
+    Expire { access: Access },
 }
 
 #[durable_object]
@@ -102,30 +122,45 @@ pub struct ConsentObject {
     state: State,
     env: Env,
     kv: SqlKv,
+    /// Read once per object instance, not per call.
+    config: Config,
 }
 
 impl DurableObject for ConsentObject {
     fn new(state: State, env: Env) -> Self {
         let kv = SqlKv::new(&state);
-        Self { state, env, kv }
+        let config = Config::from_env(&env);
+        Self {
+            state,
+            env,
+            kv,
+            config,
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         if req.path() == "/live" {
             return self.live(&req);
         }
-        let (op, body) = rpc::read(req).await?;
-        let result = match op.as_str() {
-            "create" => self.create(&body).await.map(|()| Value::Null),
-            "get" => self.get(&body).await,
-            "link" => self.link(&body).await,
-            "scan" => self.scan(&body).await,
-            "decide" => self.decide(&body).await,
-            "takeChallenge" => self.take_challenge().await,
-            "expire" => self.force_expire(&body).await,
-            _ => Err(ApiError::NotFound),
-        };
-        rpc::answer(result)
+        rpc::serve(req, |call: ConsentCall| async move {
+            match call {
+                ConsentCall::Create { consent, secrets } => {
+                    rpc::reply(self.create(*consent, secrets).await?)
+                }
+                ConsentCall::Get { access } => self.get(access).await,
+                ConsentCall::Link { access } => self.link(access).await,
+                ConsentCall::Scan { token } => self.scan(Access::Token { token }).await,
+                ConsentCall::Decide {
+                    access,
+                    decision,
+                    user,
+                    device,
+                } => self.decide(access, decision, user, device).await,
+                ConsentCall::TakeChallenge => self.take_challenge().await,
+                ConsentCall::Expire { access } => self.force_expire(access).await,
+            }
+        })
+        .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -248,8 +283,7 @@ impl ConsentObject {
     }
 
     /// Loads the consent for `access` and records a due expiry.
-    async fn open_for(&self, body: &Value) -> ApiResult<(Consent, Access)> {
-        let access: Access = rpc::arg(&body["access"])?;
+    async fn open_for(&self, access: Access) -> ApiResult<(Consent, Access)> {
         let c = self.load()?;
         if counts_as_phone_request(&access) {
             self.phone_gate(self.may_see(&c, &access)?)?;
@@ -322,9 +356,7 @@ impl ConsentObject {
     /// Stores a new consent and queues `consent.created`. Idempotent: the
     /// identical creation again (a resumed `Idempotency-Key` request whose
     /// worker died after this) only finishes the hand-off of its events.
-    async fn create(&self, body: &Value) -> ApiResult<()> {
-        let c: Consent = rpc::arg(&body["consent"])?;
-        let secrets: Secrets = rpc::arg(&body["secrets"])?;
+    async fn create(&self, c: Consent, secrets: Secrets) -> ApiResult<()> {
         let digest = creation_digest(&c, &secrets);
         let stored = match self.kv.get::<Consent>(CONSENT)? {
             Some(_) => Some(self.kv.get::<String>(CREATION)?.unwrap_or_default()),
@@ -349,26 +381,26 @@ impl ConsentObject {
         }
     }
 
-    async fn get(&self, body: &Value) -> ApiResult<Value> {
-        let (c, _) = self.open_for(body).await?;
+    async fn get(&self, access: Access) -> ApiResult<Value> {
+        let (c, _) = self.open_for(access).await?;
         Ok(c.view(now_ms()))
     }
 
     /// The approval link, for QR images; gone once the consent is terminal.
-    async fn link(&self, body: &Value) -> ApiResult<Value> {
-        let (c, _) = self.open_for(body).await?;
+    async fn link(&self, access: Access) -> ApiResult<Value> {
+        let (c, _) = self.open_for(access).await?;
         if c.status_at(now_ms()).is_terminal() {
             return Err(ApiError::Expired);
         }
-        let key = Config::from_env(&self.env).sealing_key(TOKEN_SEAL)?;
+        let key = self.config.sealing_key(TOKEN_SEAL)?;
         let token = open(&key, &self.secrets()?.token_sealed)
             .and_then(|t| String::from_utf8(t).ok())
             .ok_or_else(|| ApiError::Internal("token unseal failed".into()))?;
         Ok(json!({ "token": token }))
     }
 
-    async fn scan(&self, body: &Value) -> ApiResult<Value> {
-        let (mut c, access) = self.open_for(body).await?;
+    async fn scan(&self, access: Access) -> ApiResult<Value> {
+        let (mut c, access) = self.open_for(access).await?;
         if !matches!(access, Access::Token { .. }) {
             return Err(ApiError::NotFound);
         }
@@ -395,12 +427,15 @@ impl ConsentObject {
         Ok(view)
     }
 
-    async fn decide(&self, body: &Value) -> ApiResult<Value> {
-        let args: DecideArgs = rpc::arg(body)?;
-        let (mut c, _) = self.open_for(&json!({"access": args.access})).await?;
-        let decision = Decision::parse(&args.decision)
-            .ok_or_else(|| ApiError::Internal("bad decision".into()))?;
-        if matches!(args.access, Access::Token { .. } | Access::Secret { .. })
+    async fn decide(
+        &self,
+        access: Access,
+        decision: Decision,
+        user: Option<UserRef>,
+        device: Option<DeviceRef>,
+    ) -> ApiResult<Value> {
+        let (mut c, access) = self.open_for(access).await?;
+        if matches!(access, Access::Token { .. } | Access::Secret { .. })
             && decision == Decision::Approve
         {
             // The link token alone never approves: that takes the recipient's passkey or device key.
@@ -408,12 +443,12 @@ impl ConsentObject {
                 "Approval requires the recipient's passkey.",
             ));
         }
-        if let Access::DeviceVerified { .. } = args.access {
+        if let Access::DeviceVerified { .. } = access {
             // One decision per taken challenge.
             self.kv.delete(TAKEN)?;
         }
         let now = now_ms();
-        c.decide(now, decision, args.user, args.device)?;
+        c.decide(now, decision, user, device)?;
         self.commit(&c, now)?;
         self.after_change(&c, now).await;
         Ok(c.view(now))
@@ -447,8 +482,8 @@ impl ConsentObject {
     }
 
     /// Sandbox: expire now.
-    async fn force_expire(&self, body: &Value) -> ApiResult<Value> {
-        let (mut c, _) = self.open_for(body).await?;
+    async fn force_expire(&self, access: Access) -> ApiResult<Value> {
+        let (mut c, _) = self.open_for(access).await?;
         let now = now_ms();
         match c.status_at(now) {
             crate::domain::consent::Status::Expired => return Err(ApiError::Expired),
@@ -506,22 +541,31 @@ impl ConsentClient {
         })
     }
 
+    async fn call<T: serde::de::DeserializeOwned>(&self, call: ConsentCall) -> ApiResult<T> {
+        rpc::invoke(&self.stub, &call).await
+    }
+
     pub async fn create(&self, consent: &Consent, secrets: &Secrets) -> ApiResult<()> {
-        rpc::call::<_, Value>(
-            &self.stub,
-            "create",
-            &json!({"consent": consent, "secrets": secrets}),
-        )
-        .await?;
-        Ok(())
+        self.call(ConsentCall::Create {
+            consent: Box::new(consent.clone()),
+            secrets: secrets.clone(),
+        })
+        .await
     }
 
     pub async fn get(&self, access: &Access) -> ApiResult<Value> {
-        rpc::call(&self.stub, "get", &json!({"access": access})).await
+        self.call(ConsentCall::Get {
+            access: access.clone(),
+        })
+        .await
     }
 
     pub async fn link_token(&self, access: &Access) -> ApiResult<String> {
-        let v: Value = rpc::call(&self.stub, "link", &json!({"access": access})).await?;
+        let v: Value = self
+            .call(ConsentCall::Link {
+                access: access.clone(),
+            })
+            .await?;
         v["token"]
             .as_str()
             .map(str::to_owned)
@@ -529,14 +573,10 @@ impl ConsentClient {
     }
 
     pub async fn scan(&self, token: String) -> ApiResult<Value> {
-        rpc::call(
-            &self.stub,
-            "scan",
-            &json!({"access": Access::Token { token }}),
-        )
-        .await
+        self.call(ConsentCall::Scan { token }).await
     }
 
+    /// `decision` is `approve` or `reject` (anything else is an internal error).
     pub async fn decide(
         &self,
         access: &Access,
@@ -544,21 +584,27 @@ impl ConsentClient {
         user: Option<&UserRef>,
         device: Option<&DeviceRef>,
     ) -> ApiResult<Value> {
-        rpc::call(
-            &self.stub,
-            "decide",
-            &json!({"access": access, "decision": decision, "user": user, "device": device}),
-        )
+        let decision = Decision::parse(decision)
+            .ok_or_else(|| ApiError::Internal(format!("bad decision {decision}")))?;
+        self.call(ConsentCall::Decide {
+            access: access.clone(),
+            decision,
+            user: user.cloned(),
+            device: device.cloned(),
+        })
         .await
     }
 
     /// Consumes the scan challenge for a device decision attempt.
     pub async fn take_challenge(&self) -> ApiResult<TakenChallenge> {
-        rpc::call(&self.stub, "takeChallenge", &json!({})).await
+        self.call(ConsentCall::TakeChallenge).await
     }
 
     pub async fn expire(&self, access: &Access) -> ApiResult<Value> {
-        rpc::call(&self.stub, "expire", &json!({"access": access})).await
+        self.call(ConsentCall::Expire {
+            access: access.clone(),
+        })
+        .await
     }
 
     /// Hands the page's upgrade request to the object.

@@ -5,6 +5,7 @@
 //! `webhook_sender`; the tables are `outbox_store`.
 
 use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
@@ -19,6 +20,7 @@ use crate::domain::delivery::{
     claim_until, next_alarm, retry_horizon_ms, Delivery, Outcome, BATCH, MAX_IN_FLIGHT,
 };
 use crate::domain::ids;
+use crate::domain::tenant::Mode;
 use crate::domain::webhook::{secret_key, signed_body, OutgoingEvent};
 use crate::error::{ApiError, ApiResult};
 use crate::webhook_sender::{FetchSender, WebhookSender};
@@ -28,6 +30,21 @@ pub const BINDING: &str = "WEBHOOK_OUTBOX";
 pub const WEBHOOK_SECRET_SEAL: &str = "webhook-secret";
 const LIST_MAX: usize = 100;
 const CLIENT_ID: &str = "client";
+
+/// The calls a `WebhookOutbox` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutboxCall {
+    /// Stores the event as a signed delivery (idempotent per event id).
+    Enqueue { event: Box<OutgoingEvent> },
+    /// The newest deliveries, list shape.
+    List { limit: usize },
+    /// An operator/partner retry of one delivery.
+    #[serde(rename_all = "camelCase")]
+    Retry { delivery_id: String },
+    /// Re-arms the alarm (local workerd reloads alarms only on use).
+    Wake,
+}
 
 #[durable_object]
 pub struct WebhookOutbox {
@@ -57,14 +74,15 @@ impl DurableObject for WebhookOutbox {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "enqueue" => rpc::answer(self.enqueue(&body).await),
-            "list" => rpc::answer(self.list(&body)),
-            "retry" => rpc::answer(self.retry(&body).await),
-            "wake" => rpc::answer(self.reschedule().await),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        rpc::serve(req, |call: OutboxCall| async move {
+            match call {
+                OutboxCall::Enqueue { event } => rpc::reply(self.enqueue(*event).await?),
+                OutboxCall::List { limit } => self.list(limit),
+                OutboxCall::Retry { delivery_id } => self.retry(&delivery_id).await,
+                OutboxCall::Wake => rpc::reply(self.reschedule().await?),
+            }
+        })
+        .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -82,8 +100,7 @@ impl WebhookOutbox {
     /// Stores the signed delivery, then arms the alarm. Idempotent per event
     /// id: the duplicate check and the write are one synchronous step after
     /// the last await, so two concurrent forwards make one delivery.
-    async fn enqueue(&self, body: &Value) -> ApiResult<()> {
-        let event: OutgoingEvent = rpc::arg(body)?;
+    async fn enqueue(&self, event: OutgoingEvent) -> ApiResult<()> {
         let now = now_ms();
         // Cheap early exit; the authoritative check is in `admit` below.
         if self.store.seen(&event.id, now)? {
@@ -137,12 +154,8 @@ impl WebhookOutbox {
             .collect()
     }
 
-    fn list(&self, body: &Value) -> ApiResult<Value> {
-        let limit = body["limit"]
-            .as_u64()
-            .and_then(|l| usize::try_from(l).ok())
-            .unwrap_or(20)
-            .clamp(1, LIST_MAX);
+    fn list(&self, limit: usize) -> ApiResult<Value> {
+        let limit = limit.clamp(1, LIST_MAX);
         let mut items = self.store.newest(limit + 1)?;
         let has_more = items.len() > limit;
         items.truncate(limit);
@@ -153,9 +166,8 @@ impl WebhookOutbox {
         }))
     }
 
-    async fn retry(&self, body: &Value) -> ApiResult<Value> {
-        let id: String = rpc::arg(&body["deliveryId"])?;
-        let mut d = self.store.get(&id)?.ok_or(ApiError::NotFound)?;
+    async fn retry(&self, id: &str) -> ApiResult<Value> {
+        let mut d = self.store.get(id)?.ok_or(ApiError::NotFound)?;
         let now = now_ms();
         d.retry(now);
         self.store.save(&d)?;
@@ -252,28 +264,40 @@ pub struct OutboxClient {
 
 impl OutboxClient {
     pub fn new(env: &Env, client_id: &str, livemode: bool) -> ApiResult<Self> {
-        let mode = if livemode { "live" } else { "test" };
+        let mode = Mode::from_livemode(livemode);
         Ok(Self {
             stub: rpc::stub(env, BINDING, &format!("{client_id}:{mode}"))?,
         })
     }
 
     pub async fn enqueue(&self, event: &OutgoingEvent) -> ApiResult<()> {
-        rpc::call(&self.stub, "enqueue", event).await
+        rpc::invoke(
+            &self.stub,
+            &OutboxCall::Enqueue {
+                event: Box::new(event.clone()),
+            },
+        )
+        .await
     }
 
     pub async fn list(&self, limit: usize) -> ApiResult<Value> {
-        rpc::call(&self.stub, "list", &json!({ "limit": limit })).await
+        rpc::invoke(&self.stub, &OutboxCall::List { limit }).await
     }
 
     /// Re-arms the outbox's alarm if deliveries are pending. Local workerd only
     /// re-loads an object's alarm when the object is next used, so a restarted
     /// `wrangler dev` resumes delivery on the client's first request.
     pub async fn wake(&self) -> ApiResult<()> {
-        rpc::call(&self.stub, "wake", &json!({})).await
+        rpc::invoke(&self.stub, &OutboxCall::Wake).await
     }
 
     pub async fn retry(&self, delivery_id: &str) -> ApiResult<Value> {
-        rpc::call(&self.stub, "retry", &json!({ "deliveryId": delivery_id })).await
+        rpc::invoke(
+            &self.stub,
+            &OutboxCall::Retry {
+                delivery_id: delivery_id.to_owned(),
+            },
+        )
+        .await
     }
 }
