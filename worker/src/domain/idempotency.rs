@@ -47,7 +47,8 @@ pub enum Record {
 }
 
 /// What to do with a request carrying a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Begin {
     /// First use (or the previous use expired or was abandoned): run the
     /// request, prepare its answer under the lease, do the work, finish.

@@ -5,8 +5,7 @@
 //! retry that finds a prepared answer redoes the work and finishes instead,
 //! so a worker dying in between never makes the work happen twice.
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::rpc;
@@ -20,24 +19,40 @@ use crate::error::{ApiError, ApiResult};
 pub const BINDING: &str = "IDEMPOTENCY";
 const KEY: &str = "record";
 
+/// The calls an `IdempotencyObject` serves.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IdempotencyCall {
+    /// Decides a request with this body fingerprint; replies [`Begun`].
+    Begin { fingerprint: String },
+    /// Records the answer and its work under the lease; replies whether the
+    /// caller still held it.
+    #[serde(rename_all = "camelCase")]
+    Prepare {
+        lease_id: String,
+        work: String,
+        status: u16,
+        sealed_body: String,
+    },
+    /// The prepared work is done.
+    Finish,
+    /// Releases the key after a failed attempt, if the caller still holds it.
+    #[serde(rename_all = "camelCase")]
+    Abandon { lease_id: String },
+}
+
+/// The answer to [`IdempotencyCall::Begin`]: the outcome, and on `Proceed`
+/// the lease id to prepare or abandon with.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Begun {
+    pub outcome: Begin,
+    pub lease_id: String,
+}
+
 #[durable_object]
 pub struct IdempotencyObject {
     kv: SqlKv,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Prepare {
-    lease_id: String,
-    work: String,
-    status: u16,
-    sealed_body: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Abandon {
-    lease_id: String,
 }
 
 impl DurableObject for IdempotencyObject {
@@ -48,62 +63,51 @@ impl DurableObject for IdempotencyObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let (op, body) = rpc::read(req).await?;
-        match op.as_str() {
-            "begin" => rpc::answer(self.begin(&body)),
-            "prepare" => rpc::answer(self.prepare(&body)),
-            "finish" => rpc::answer(self.finish()),
-            "abandon" => rpc::answer(self.abandon(&body)),
-            _ => rpc::answer::<()>(Err(ApiError::NotFound)),
-        }
+        rpc::serve(req, |call: IdempotencyCall| async move {
+            match call {
+                IdempotencyCall::Begin { fingerprint } => {
+                    rpc::reply(self.begin(&fingerprint, now_ms())?)
+                }
+                IdempotencyCall::Prepare {
+                    lease_id,
+                    work,
+                    status,
+                    sealed_body,
+                } => rpc::reply(self.prepare(&lease_id, &work, status, &sealed_body)?),
+                IdempotencyCall::Finish => rpc::reply(self.finish()?),
+                IdempotencyCall::Abandon { lease_id } => rpc::reply(self.abandon(&lease_id)?),
+            }
+        })
+        .await
     }
 }
 
 impl IdempotencyObject {
-    fn begin(&self, body: &Value) -> ApiResult<Value> {
-        let fingerprint: String = rpc::arg(&body["fingerprint"])?;
+    fn begin(&self, fingerprint: &str, now: i64) -> ApiResult<Begun> {
         let mut rng = OsRandom::default();
         let lease_id = hex(&rng.bytes::<16>());
         if rng.failed() {
             return Err(ApiError::Internal("no randomness".into()));
         }
         let existing: Option<Record> = self.kv.get(KEY)?;
-        let (outcome, record) = begin(existing.as_ref(), &fingerprint, now_ms(), &lease_id);
+        let (outcome, record) = begin(existing.as_ref(), fingerprint, now, &lease_id);
         if let Some(record) = record {
             self.kv.put(KEY, &record)?;
         }
-        Ok(match outcome {
-            Begin::Proceed => json!({"outcome": "proceed", "leaseId": lease_id}),
-            Begin::InFlight => json!({"outcome": "in_flight"}),
-            Begin::Mismatch => json!({"outcome": "mismatch"}),
-            Begin::Replay {
-                status,
-                sealed_body,
-            } => {
-                json!({"outcome": "replay", "status": status, "sealedBody": sealed_body})
-            }
-            Begin::Resume {
-                work,
-                status,
-                sealed_body,
-            } => {
-                json!({"outcome": "resume", "work": work, "status": status, "sealedBody": sealed_body})
-            }
-        })
+        Ok(Begun { outcome, lease_id })
     }
 
     /// Stores the answer and its work if the caller still holds the lease;
     /// `false` when a retry took over (the caller must then do nothing).
-    fn prepare(&self, body: &Value) -> ApiResult<bool> {
-        let p: Prepare = rpc::arg(body)?;
+    fn prepare(
+        &self,
+        lease_id: &str,
+        work: &str,
+        status: u16,
+        sealed_body: &str,
+    ) -> ApiResult<bool> {
         let existing: Option<Record> = self.kv.get(KEY)?;
-        match prepare(
-            existing.as_ref(),
-            &p.lease_id,
-            &p.work,
-            p.status,
-            &p.sealed_body,
-        ) {
+        match prepare(existing.as_ref(), lease_id, work, status, sealed_body) {
             Some(prepared) => {
                 self.kv.put(KEY, &prepared)?;
                 Ok(true)
@@ -122,21 +126,13 @@ impl IdempotencyObject {
     }
 
     /// Releases the key after a failed attempt, if the caller still holds it.
-    fn abandon(&self, body: &Value) -> ApiResult<()> {
-        let a: Abandon = rpc::arg(body)?;
+    fn abandon(&self, lease_id: &str) -> ApiResult<()> {
         let existing: Option<Record> = self.kv.get(KEY)?;
-        if may_abandon(existing.as_ref(), &a.lease_id) {
+        if may_abandon(existing.as_ref(), lease_id) {
             self.kv.delete(KEY)?;
         }
         Ok(())
     }
-}
-
-fn status_of(v: &Value) -> u16 {
-    v["status"]
-        .as_u64()
-        .and_then(|s| u16::try_from(s).ok())
-        .unwrap_or(200)
 }
 
 pub struct IdempotencyClient {
@@ -151,26 +147,16 @@ impl IdempotencyClient {
         })
     }
 
-    /// With `Proceed`, the lease id to complete or abandon with.
+    /// With `Proceed`, the lease id to prepare or abandon with.
     pub async fn begin(&self, fingerprint: &str) -> ApiResult<(Begin, String)> {
-        let v: Value = rpc::call(&self.stub, "begin", &json!({"fingerprint": fingerprint})).await?;
-        let lease_id = v["leaseId"].as_str().unwrap_or_default().to_owned();
-        let outcome = match v["outcome"].as_str() {
-            Some("proceed") if !lease_id.is_empty() => Begin::Proceed,
-            Some("in_flight") => Begin::InFlight,
-            Some("mismatch") => Begin::Mismatch,
-            Some("replay") => Begin::Replay {
-                status: status_of(&v),
-                sealed_body: v["sealedBody"].as_str().unwrap_or_default().to_owned(),
+        let begun: Begun = rpc::invoke(
+            &self.stub,
+            &IdempotencyCall::Begin {
+                fingerprint: fingerprint.to_owned(),
             },
-            Some("resume") => Begin::Resume {
-                work: v["work"].as_str().unwrap_or_default().to_owned(),
-                status: status_of(&v),
-                sealed_body: v["sealedBody"].as_str().unwrap_or_default().to_owned(),
-            },
-            _ => return Err(ApiError::Internal("idempotency: bad outcome".into())),
-        };
-        Ok((outcome, lease_id))
+        )
+        .await?;
+        Ok((begun.outcome, begun.lease_id))
     }
 
     /// Records the answer and the work behind it before the work is done;
@@ -182,21 +168,31 @@ impl IdempotencyClient {
         status: u16,
         sealed_body: &str,
     ) -> ApiResult<bool> {
-        rpc::call(
+        rpc::invoke(
             &self.stub,
-            "prepare",
-            &json!({"leaseId": lease_id, "work": work, "status": status, "sealedBody": sealed_body}),
+            &IdempotencyCall::Prepare {
+                lease_id: lease_id.to_owned(),
+                work: work.to_owned(),
+                status,
+                sealed_body: sealed_body.to_owned(),
+            },
         )
         .await
     }
 
     /// The prepared work is done: later uses of the key replay the answer.
     pub async fn finish(&self) -> ApiResult<()> {
-        rpc::call(&self.stub, "finish", &json!({})).await
+        rpc::invoke(&self.stub, &IdempotencyCall::Finish).await
     }
 
     /// Releases the key after a failed first attempt, so a retry can run.
     pub async fn abandon(&self, lease_id: &str) -> ApiResult<()> {
-        rpc::call(&self.stub, "abandon", &json!({ "leaseId": lease_id })).await
+        rpc::invoke(
+            &self.stub,
+            &IdempotencyCall::Abandon {
+                lease_id: lease_id.to_owned(),
+            },
+        )
+        .await
     }
 }

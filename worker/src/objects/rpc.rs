@@ -32,12 +32,8 @@ enum Answer<T> {
     Error(ApiError),
 }
 
-/// POSTs `body` to `op` on the object and decodes its answer.
-pub async fn call<B: Serialize, T: DeserializeOwned>(
-    stub: &Stub,
-    op: &str,
-    body: &B,
-) -> ApiResult<T> {
+/// POSTs `body` to the object and decodes its answer.
+async fn post<B: Serialize, T: DeserializeOwned>(stub: &Stub, op: &str, body: &B) -> ApiResult<T> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
@@ -59,7 +55,7 @@ pub async fn call<B: Serialize, T: DeserializeOwned>(
 /// Sends one typed call (an object's call enum) and decodes
 /// the reply the caller expects for it.
 pub async fn invoke<C: Serialize, T: DeserializeOwned>(stub: &Stub, call: &C) -> ApiResult<T> {
-    self::call(stub, "call", call).await
+    post(stub, "call", call).await
 }
 
 /// The object's side of [`invoke`]: parses the call enum (a body that is not
@@ -92,16 +88,9 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
     }
 }
 
-/// The object's side: parse the op and body of an internal request.
-pub async fn read(mut req: Request) -> worker::Result<(String, Value)> {
-    let op = req.path().trim_start_matches('/').to_owned();
-    let body = req.json::<Value>().await.unwrap_or(Value::Null);
-    Ok((op, body))
-}
-
 /// The object's side: encode a result. Internal details are logged here and
 /// never leave the object.
-pub fn answer<T: Serialize>(result: ApiResult<T>) -> worker::Result<Response> {
+fn answer<T: Serialize>(result: ApiResult<T>) -> worker::Result<Response> {
     Response::from_json(&encode(result))
 }
 
@@ -123,10 +112,6 @@ fn log_internal(detail: &str) {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn log_internal(_detail: &str) {}
-
-pub fn arg<T: DeserializeOwned>(body: &Value) -> ApiResult<T> {
-    serde_json::from_value(body.clone()).map_err(|e| ApiError::Internal(format!("rpc args: {e}")))
-}
 
 #[cfg(test)]
 mod tests {
