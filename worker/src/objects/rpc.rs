@@ -38,6 +38,7 @@ pub async fn call<B: Serialize, T: DeserializeOwned>(
     op: &str,
     body: &B,
 ) -> ApiResult<T> {
+    crate::hops::object_call();
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
