@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# MID's WebAuthn benchmark beside Node.js + @simplewebauthn/server, in one run:
+# MID's benchmarks, in one run:
+#  0. like for like (issue 13): MID beside the peers' JavaScript Worker under the same
+#     wrangler dev: request floor, partner read, ceremony, QR login, hop counts, cold start
+#     (bench/worker-vs-peer.mjs; SKIP_WVP=1 skips, WVP_ONLY=1 runs only this part);
 #  1. in-process verification of the same responses (MID native Rust vs SWA in Node),
 #  2. authentication ceremonies over HTTP: MID in workerd (wrangler dev) vs the peers'
 #     Node server, driven by the peers' driver (MID's copy differs in 4 request lines).
@@ -21,6 +24,14 @@ if [ "$BENCH_CPU" != none ] && command -v taskset >/dev/null && [ "$(nproc)" -ge
   PIN="taskset -c $BENCH_CPU"; PIN_D="taskset -c $DRIVER_CPU"
 else PIN=""; PIN_D=""; fi
 out="$root/bench/out"; mkdir -p "$out"
+
+if [ "${SKIP_WVP:-}" != 1 ]; then
+  echo "== like for like: MID vs the peers' Worker under wrangler dev ==" >&2
+  [ "${NO_BUILD:-}" = 1 ] || bash scripts/build-worker.sh >/dev/null
+  wvp_cpu=$BENCH_CPU; [ -n "$PIN" ] || wvp_cpu=none
+  DURATION=${WVP_DURATION:-10} BENCH_CPU=$wvp_cpu PEERS_DIR=$PEERS_DIR $PIN_D node bench/worker-vs-peer.mjs
+  [ "${WVP_ONLY:-}" != 1 ] || exit 0
+fi
 # Each part replaces its own results (SKIP_* keeps the other part's last figures).
 [ "${SKIP_MICRO:-}" = 1 ] || rm -f "$out"/native.jsonl "$out"/swa.jsonl
 [ "${SKIP_HTTP:-}" = 1 ] || rm -f "$out"/http.jsonl

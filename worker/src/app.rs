@@ -8,6 +8,7 @@ use worker::Env;
 use crate::config::Config;
 use crate::domain::random::Random;
 use crate::domain::rate_limit::Verdict;
+use crate::hops::Hops;
 
 /// The platform CSPRNG (`crypto.getRandomValues` in workerd).
 #[derive(Default)]
@@ -41,10 +42,13 @@ pub struct App {
     rng: RefCell<OsRandom>,
     /// Set by partner authentication; becomes the `X-RateLimit-*` headers.
     pub rate: Cell<Option<Verdict>>,
+    /// Object and KV call counters at the start (`X-MID-*-Calls`, local mode only).
+    pub hops: Hops,
 }
 
 impl App {
     pub fn new(env: Env) -> Self {
+        let hops = Hops::start();
         let config = Config::from_env(&env);
         Self {
             env,
@@ -52,6 +56,7 @@ impl App {
             now: now_ms(),
             rng: RefCell::new(OsRandom::default()),
             rate: Cell::new(None),
+            hops,
         }
     }
 

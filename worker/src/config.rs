@@ -21,6 +21,9 @@ pub struct Config {
     pub sms_provider: String,
     pub webhook_retry_base_ms: i64,
     pub allow_private_webhook_urls: bool,
+    /// `DEBUG_HOP_HEADERS = "true"` (local benchmarks only): answer the
+    /// object and KV call counts as `X-MID-Object-Calls` / `X-MID-KV-Calls`.
+    pub debug_hop_headers: bool,
     /// Root of the keys that seal recoverable secrets (`SEALING_KEY`); `None`
     /// when missing or too short, and then nothing is served.
     sealing_master: Option<[u8; 32]>,
@@ -59,6 +62,7 @@ impl Config {
                 .unwrap_or(5000),
             allow_private_webhook_urls: get("ALLOW_PRIVATE_WEBHOOK_URLS").as_deref()
                 == Some("true"),
+            debug_hop_headers: get("DEBUG_HOP_HEADERS").as_deref() == Some("true"),
             // Required, never derived from another secret (DESIGN §5).
             sealing_master: get("SEALING_KEY").as_deref().and_then(sealing_master),
             rp_id,

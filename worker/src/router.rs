@@ -221,6 +221,11 @@ pub async fn handle(req: Request, env: Env) -> Response {
             &(v.reset_ms / 1000).to_string(),
         );
     }
+    if app.config.debug_hop_headers {
+        let (objects, kv) = app.hops.since();
+        set_header(&mut resp, "X-MID-Object-Calls", &objects.to_string());
+        set_header(&mut resp, "X-MID-KV-Calls", &kv.to_string());
+    }
     resp
 }
 

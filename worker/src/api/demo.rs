@@ -34,6 +34,7 @@ pub async fn designate(mut req: Request, app: &App) -> ApiResult<Response> {
     let o = JsonObject::parse(&raw, &["clientId"])?;
     let kv = app.env.kv(BINDING)?;
     if o.has("clientId") && o.value("clientId").is_none() {
+        crate::hops::kv_call();
         kv.delete(DEMO_CLIENT_KEY).await.map_err(kv_err)?;
         return Ok(json(200, &json!({"clientId": Value::Null})));
     }
@@ -43,6 +44,7 @@ pub async fn designate(mut req: Request, app: &App) -> ApiResult<Response> {
     }
     // Must exist: 404 otherwise.
     ClientObjectClient::new(&app.env, &id)?.get().await?;
+    crate::hops::kv_call();
     kv.put(DEMO_CLIENT_KEY, &id)
         .map_err(kv_err)?
         .execute()
@@ -55,6 +57,7 @@ pub async fn designate(mut req: Request, app: &App) -> ApiResult<Response> {
 /// client is not active.
 async fn demo_partner(app: &App) -> ApiResult<Partner> {
     let kv = app.env.kv(BINDING)?;
+    crate::hops::kv_call();
     let id = kv
         .get(DEMO_CLIENT_KEY)
         .text()

@@ -618,6 +618,7 @@ impl ConsentClient {
         let _ = forwarded
             .headers_mut()
             .map(|h| h.set("Upgrade", "websocket"));
+        crate::hops::object_call();
         Ok(self.stub.fetch_with_request(forwarded).await?)
     }
 }

@@ -34,6 +34,7 @@ enum Answer<T> {
 
 /// POSTs `body` to the object and decodes its answer.
 async fn post<B: Serialize, T: DeserializeOwned>(stub: &Stub, op: &str, body: &B) -> ApiResult<T> {
+    crate::hops::object_call();
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;

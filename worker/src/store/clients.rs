@@ -33,6 +33,7 @@ impl ClientStore {
     }
 
     pub async fn get(&self, id: &str) -> ApiResult<Option<ClientRecord>> {
+        crate::hops::kv_call();
         self.kv
             .get(&format!("client:{id}"))
             .json()
@@ -41,6 +42,7 @@ impl ClientStore {
     }
 
     pub async fn put(&self, client: &ClientRecord) -> ApiResult<()> {
+        crate::hops::kv_call();
         self.kv
             .put(&format!("client:{}", client.id), client)
             .map_err(kv_err)?
@@ -50,6 +52,7 @@ impl ClientStore {
     }
 
     pub async fn put_key(&self, key_hash: &str, index: &KeyIndex) -> ApiResult<()> {
+        crate::hops::kv_call();
         self.kv
             .put(&format!("apikey:{key_hash}"), index)
             .map_err(kv_err)?

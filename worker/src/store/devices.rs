@@ -35,6 +35,7 @@ impl DeviceStore {
     }
 
     pub async fn get(&self, device_id: &str) -> ApiResult<Option<DeviceEntry>> {
+        crate::hops::kv_call();
         self.kv
             .get(&format!("device:{device_id}"))
             .json()
@@ -43,6 +44,7 @@ impl DeviceStore {
     }
 
     pub async fn put(&self, entry: &DeviceEntry) -> ApiResult<()> {
+        crate::hops::kv_call();
         self.kv
             .put(&format!("device:{}", entry.device_id), entry)
             .map_err(kv_err)?
@@ -52,6 +54,7 @@ impl DeviceStore {
     }
 
     pub async fn delete(&self, device_id: &str) -> ApiResult<()> {
+        crate::hops::kv_call();
         self.kv
             .delete(&format!("device:{device_id}"))
             .await
