@@ -101,7 +101,7 @@ Then open its qr.url or GET ${base}/consents/qr/svg/<id> (same headers), approve
 Try the whole flow in a browser (sandbox): ${pages}/demo
   (a second window plays the phone: ${pages}/enroll, then the QR's link)
 
-Docs: ${base}/docs.html   ·   Stop: Ctrl-C
+Docs: ${base}/docs/   ·   Stop: Ctrl-C
 `);
 } catch (e) {
   log(e.message);

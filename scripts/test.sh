@@ -64,6 +64,11 @@ done_stage
 # From here on a failure is recorded, not fatal, so that every test runs.
 failed_stages=()
 
+stage openapi "lint www/openapi.json (redocly)"
+REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+  node_modules/.bin/redocly lint www/openapi.json || failed_stages+=("openapi")
+done_stage
+
 stage "unit tests" "native unit tests (cargo test)"
 results="$root/target/test-results"
 rm -rf "$results"; mkdir -p "$results"

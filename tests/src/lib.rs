@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod openapi;
 pub mod passkey;
 pub mod qr;
 pub mod receiver;
@@ -272,15 +273,22 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let first = self.send_once(method, path, auth, body, headers).await;
+        let mut resp = self.send_once(method, path, auth, body, headers).await;
         // wrangler dev's own proxy answers 503 with this text (never MID's JSON)
         // when its hop to the worker fails mid-request under load; GETs it
         // retries itself, other methods it leaves to the client. Retry once, loudly.
-        if first.status == 503 && first.bytes.starts_with(WRANGLER_PROXY_503) {
+        if resp.status == 503 && resp.bytes.starts_with(WRANGLER_PROXY_503) {
             eprintln!("wrangler dev proxy dropped {method} {path}; retrying once");
-            return self.send_once(method, path, auth, body, headers).await;
+            resp = self.send_once(method, path, auth, body, headers).await;
         }
-        first
+        openapi::check_response(
+            method,
+            path,
+            resp.status,
+            resp.header("Content-Type").as_deref(),
+            &resp.bytes,
+        );
+        resp
     }
 
     async fn send_once(

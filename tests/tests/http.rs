@@ -12,6 +12,18 @@ async fn health_needs_no_auth() {
 }
 
 #[tokio::test]
+async fn openapi_document_is_served_as_json_at_its_path() {
+    let r = shared().send("GET", "/openapi.json", None, None, &[]).await;
+    assert_eq!(r.status, 200);
+    let ct = r.header("Content-Type").unwrap_or_default();
+    assert_eq!(ct.split(';').next(), Some("application/json"), "{ct}");
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../../www/openapi.json")).unwrap();
+    assert_eq!(r.json(), file, "the served document is the repo's");
+    assert_eq!(file["openapi"], "3.1.0");
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_are_json_errors() {
     let api = shared();
     assert_eq!(

@@ -259,4 +259,48 @@ mod tests {
             Err(ApiError::NotFound)
         ));
     }
+
+    /// `www/openapi.json` documents exactly the routes of [`ROUTES`]: a route
+    /// added or removed without the document fails here (`:id` is `{id}` there).
+    #[test]
+    fn openapi_document_lists_exactly_the_routes() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../www/openapi.json")).unwrap();
+        let templated = |p: &str| {
+            p.split('/')
+                .map(|s| match s.strip_prefix(':') {
+                    Some(name) => format!("{{{name}}}"),
+                    None => s.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let mut routes: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p, _)| (m.to_string().to_lowercase(), templated(p)))
+            .collect();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if ["get", "put", "post", "delete", "patch", "head", "options"]
+                    .contains(&method.as_str())
+                {
+                    documented.push((method.clone(), path.clone()));
+                }
+            }
+        }
+        routes.sort();
+        documented.sort();
+        let missing: Vec<_> = routes.iter().filter(|r| !documented.contains(r)).collect();
+        let extra: Vec<_> = documented.iter().filter(|d| !routes.contains(d)).collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from www/openapi.json: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "www/openapi.json operations that are no route: {extra:?}"
+        );
+        assert_eq!(routes.len(), documented.len(), "a route is listed twice");
+    }
 }
