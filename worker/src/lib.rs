@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod hops;
 mod http;
+mod lookup;
 mod objects;
 mod router;
 mod sms;

@@ -11,9 +11,10 @@ use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::crypto::{open, seal, sha256_hex};
 use crate::domain::idempotency::{self, Begin};
 use crate::domain::input::{InputError, JsonObject};
-use crate::domain::{ids, limits, qr};
+use crate::domain::{ids, qr};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, bytes, header, json, query, set_header};
+use crate::lookup::{consent, phone_limited};
 use crate::objects::consent::{Access, ConsentClient, Secrets, TOKEN_SEAL};
 use crate::objects::idempotency::IdempotencyClient;
 use crate::objects::limiter::LimiterClient;
@@ -216,24 +217,12 @@ async fn prepare_consent(
 /// A partner (API key) or its page (`?clientSecret=`); neither is a 401.
 async fn reader(req: &Request, app: &App) -> ApiResult<Access> {
     if header(req, "Authorization").is_some() {
-        let p = auth::partner(req, app).await?;
-        return Ok(Access::Partner {
-            client_id: p.client.id,
-            livemode: p.livemode,
-        });
+        return Ok(Access::Partner(auth::partner(req, app).await?.tenant()));
     }
     match query(req, "clientSecret") {
         Some(client_secret) if !client_secret.is_empty() => Ok(Access::Secret { client_secret }),
         _ => Err(ApiError::Unauthorized),
     }
-}
-
-/// Unknown id shapes are 404 without touching storage.
-pub fn consent(app: &App, id: &str) -> ApiResult<ConsentClient> {
-    if !ids::is_id(id, "cons_", 16) {
-        return Err(ApiError::NotFound);
-    }
-    ConsentClient::new(&app.env, id)
 }
 
 /// `GET /consents/:id`.
@@ -285,23 +274,8 @@ fn token_of(raw: &[u8]) -> ApiResult<String> {
     Ok(o.required_str("token")?.to_owned())
 }
 
-/// Phone-side calls are counted by the consent object (30/min together); a
-/// refusal describes that bucket in `X-RateLimit-*`.
-pub(crate) fn phone_limited<T>(app: &App, result: ApiResult<T>) -> ApiResult<T> {
-    if let Err(ApiError::RateLimited { retry_after_secs }) = &result {
-        app.rate
-            .set(Some(limits::phone_refusal(app.now, *retry_after_secs)));
-    }
-    result
-}
-
-/// The consent view for the approval-link `token` (a counted phone-side call):
-/// what opens `/fido/authenticate/*` with `consentId`.
-pub async fn read_with_token(app: &App, id: &str, token: String) -> ApiResult<Value> {
-    phone_limited(app, consent(app, id)?.get(&Access::Token { token }).await)
-}
-
-/// `POST /consents/:id/scan {token}`: what the phone shows.
+/// `POST /consents/:id/scan {token}`: what the phone shows. Phone-side calls
+/// are counted by the consent object (30/min together).
 pub async fn scan(mut req: Request, app: &App, id: &str) -> ApiResult<Response> {
     let token = token_of(&body(&mut req).await?)?;
     let view = phone_limited(app, consent(app, id)?.scan(token).await)?;

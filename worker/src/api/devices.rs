@@ -5,8 +5,6 @@
 use serde_json::json;
 use worker::{Request, Response};
 
-use crate::api::consents::{consent, phone_limited};
-use crate::api::fido::user_object;
 use crate::app::App;
 use crate::auth;
 use crate::domain::consent::Decision;
@@ -16,6 +14,7 @@ use crate::domain::ids;
 use crate::domain::tenant::Tenant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, json};
+use crate::lookup::{consent, phone_limited, user as user_object};
 use crate::objects::consent::Access;
 use crate::objects::credential_index::CredentialIndexClient;
 use crate::objects::user::{DeviceConsent, UserClient};

@@ -17,20 +17,12 @@ use crate::domain::tenant::Tenant;
 use crate::domain::webauthn::{base64url_encode, AuthenticationResponseJSON, WebauthnError};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, header, json};
+use crate::lookup;
 use crate::objects::ceremony::CeremonyClient;
 use crate::objects::consent::Access;
 use crate::objects::credential_index::CredentialIndexClient;
 use crate::objects::registration_token::consume_registration_token;
 use crate::objects::user::{SignedIn, UserClient};
-
-/// The user object of `user_id` if the id is well formed (404 otherwise; the
-/// object itself answers 404 unless the caller's tenant sees the user).
-pub fn user_object(app: &App, user_id: &str) -> ApiResult<UserClient> {
-    if !ids::is_id(user_id, "user_", 16) {
-        return Err(ApiError::NotFound);
-    }
-    UserClient::new(&app.env, user_id)
-}
 
 fn service_rp(app: &App) -> Rp {
     Rp {
@@ -137,7 +129,7 @@ pub async fn register_begin(mut req: Request, app: &App) -> ApiResult<Response> 
     }
     let partner = auth::partner(&req, app).await?;
     let user_id = o.required_str("userId")?;
-    let user = user_object(app, user_id)?;
+    let user = lookup::user(app, user_id)?;
     let ceremony = partner_ceremony(app, &partner, CeremonyKind::Registration, Some(user_id));
     let id = ceremony.id.clone();
     let options = user.begin(ceremony).await?;
@@ -173,7 +165,7 @@ pub async fn register_complete(mut req: Request, app: &App) -> ApiResult<Respons
 async fn consent_for(app: &App, o: &JsonObject) -> ApiResult<(Tenant, ConsentLink)> {
     let consent_id = o.required_str("consentId")?;
     let token = o.required_str("token")?.to_owned();
-    let view = crate::api::consents::read_with_token(app, consent_id, token).await?;
+    let view = lookup::consent_with_token(app, consent_id, token).await?;
     match view["status"].as_str() {
         Some("pending" | "scanned") => {}
         Some("expired") => return Err(ApiError::Expired),
@@ -227,7 +219,7 @@ pub async fn authenticate_begin(mut req: Request, app: &App) -> ApiResult<Respon
     let partner = auth::partner(&req, app).await?;
     match o.str("userId")? {
         Some(user_id) => {
-            let user = user_object(app, user_id)?;
+            let user = lookup::user(app, user_id)?;
             let c = partner_ceremony(app, &partner, CeremonyKind::Authentication, Some(user_id));
             let id = c.id.clone();
             let options = user.begin(c).await?;
@@ -292,7 +284,7 @@ async fn phone_complete(app: &App, o: &JsonObject) -> ApiResult<Response> {
     }
     let signed_in = complete_discoverable(app, &id, &tenant, Some(&link), response).await?;
     let token = o.required_str("token")?.to_owned();
-    let consent = crate::api::consents::consent(app, &link.consent_id)?
+    let consent = lookup::consent(app, &link.consent_id)?
         .decide(
             &Access::Verified { token },
             "approve",

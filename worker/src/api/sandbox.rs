@@ -3,7 +3,6 @@
 use serde_json::json;
 use worker::{Request, Response};
 
-use crate::api::consents::consent;
 use crate::app::App;
 use crate::auth::{self, Partner};
 use crate::domain::consent::{DeviceRef, UserRef};
@@ -12,6 +11,7 @@ use crate::domain::input::{InputError, JsonObject};
 use crate::domain::phone;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, json, query};
+use crate::lookup::consent;
 use crate::objects::consent::Access;
 use crate::objects::inbox::InboxClient;
 use crate::objects::mobile::MobileClient;
@@ -46,10 +46,7 @@ pub async fn messages(req: Request, app: &App) -> ApiResult<Response> {
 /// `POST /sandbox/consents/:id/approve|reject|expire`.
 pub async fn decide(req: Request, app: &App, id: &str, action: &str) -> ApiResult<Response> {
     let p = test_partner(&req, app).await?;
-    let access = Access::Partner {
-        client_id: p.client.id.clone(),
-        livemode: false,
-    };
+    let access = Access::Partner(p.tenant());
     let c = consent(app, id)?;
     let view = match action {
         "approve" => {

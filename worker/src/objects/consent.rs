@@ -23,6 +23,7 @@ use crate::domain::device_key::DecisionRefusal;
 use crate::domain::limits::{self, PhoneGate};
 use crate::domain::random::Random;
 use crate::domain::rate_limit::SlidingLog;
+use crate::domain::tenant::Tenant;
 use crate::domain::webhook::{consent_event_data, consent_event_name};
 use crate::error::{ApiError, ApiResult};
 
@@ -55,8 +56,7 @@ pub struct Secrets {
 #[serde(rename_all = "camelCase")]
 pub enum Access {
     /// The owning partner's server (API key of that client and mode).
-    #[serde(rename_all = "camelCase")]
-    Partner { client_id: String, livemode: bool },
+    Partner(Tenant),
     /// The partner's page, with the consent's `clientSecret`.
     #[serde(rename_all = "camelCase")]
     Secret { client_secret: String },
@@ -216,7 +216,7 @@ impl DurableObject for ConsentObject {
 fn counts_as_phone_request(access: &Access) -> bool {
     match access {
         Access::Token { .. } => true,
-        Access::Partner { .. }
+        Access::Partner(_)
         | Access::Secret { .. }
         | Access::Verified { .. }
         | Access::DeviceVerified { .. } => false,
@@ -249,10 +249,7 @@ impl ConsentObject {
     fn may_see(&self, c: &Consent, access: &Access) -> ApiResult<bool> {
         let s = self.secrets()?;
         Ok(match access {
-            Access::Partner {
-                client_id,
-                livemode,
-            } => *client_id == c.client_id && *livemode == c.livemode,
+            Access::Partner(tenant) => tenant.owns(&c.client_id, c.livemode),
             Access::Secret { client_secret } => matches_hash(client_secret, &s.client_secret_hash),
             Access::Token { token } | Access::Verified { token } => {
                 matches_hash(token, &s.token_hash)
