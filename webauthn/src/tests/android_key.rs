@@ -1,11 +1,12 @@
-//! §8.4 android-key attestation. Vectors: credential P-256 seed 1 in a hand-built leaf whose
-//! KeyDescription extension (1.3.6.1.4.1.11129.2.1.17) is assembled per the Android schema.
+//! §8.4 android-key attestation. Vectors: credential P-256 seed 1 in an rcgen leaf whose
+//! KeyDescription extension (1.3.6.1.4.1.11129.2.1.17) is encoded per the Android schema
+//! with the `der` crate.
 
 use super::super::*;
+use super::support::asn1::{self, Any};
 use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
-use super::support::der;
 use super::support::keys::{es256, TestKey};
 
 /// AuthorizationList entries: purpose set, origin, allApplications.
@@ -26,40 +27,40 @@ pub(super) const EMPTY: List = List {
     all_applications: false,
 };
 
-fn list(l: &List) -> Vec<u8> {
+fn list(l: &List) -> Any {
     let mut parts = Vec::new();
     if let Some(p) = l.purpose {
-        parts.push(der::explicit(1, &der::set(&[der::int(p)])));
+        parts.push(asn1::explicit(1, asn1::set(vec![asn1::int(p)])));
     }
     // Unknown tags (here algorithm [2]) are skipped.
-    parts.push(der::explicit(2, &der::int(3)));
+    parts.push(asn1::explicit(2, asn1::int(3)));
     if l.all_applications {
-        parts.push(der::explicit(600, &der::null()));
+        parts.push(asn1::explicit(600, asn1::null()));
     }
     if let Some(o) = l.origin {
-        parts.push(der::explicit(702, &der::int(o)));
+        parts.push(asn1::explicit(702, asn1::int(o)));
     }
-    der::seq(&parts)
+    asn1::seq(parts)
 }
 
 fn key_description(challenge: &[u8], software: &List, tee: &List) -> Vec<u8> {
-    der::seq(&[
-        der::int(3),
-        der::enumerated(1),
-        der::int(4),
-        der::enumerated(1),
-        der::octets(challenge),
-        der::octets(b""),
+    asn1::to_der(&asn1::seq(vec![
+        asn1::int(3),
+        asn1::enumerated(1),
+        asn1::int(4),
+        asn1::enumerated(1),
+        asn1::octets(challenge),
+        asn1::octets(b""),
         list(software),
         list(tee),
-    ])
+    ]))
 }
 
 fn response_with(reg: &Reg, cert_key: &TestKey, ext: Vec<u8>) -> RegistrationResponseJSON {
     let ad = reg.auth_data();
     let cert = leaf(
         name(&[("2.5.4.3", "Android Keystore Key")]),
-        vec![extension("1.3.6.1.4.1.11129.2.1.17", false, &ext)],
+        vec![extension("1.3.6.1.4.1.11129.2.1.17", false, ext)],
         cert_key,
     );
     let sig = cert_key.sign(&reg.to_be_signed(&ad));
@@ -194,5 +195,9 @@ fn rejects_bad_signature_and_missing_extension() {
     resp.response.attestation_object = attestation_object("android-key", stmt, &ad);
     rejected(&resp);
     // Malformed KeyDescription.
-    rejected(&response_with(&reg, &reg.key, der::seq(&[der::int(3)])));
+    rejected(&response_with(
+        &reg,
+        &reg.key,
+        asn1::to_der(&asn1::seq(vec![asn1::int(3)])),
+    ));
 }

@@ -1,18 +1,18 @@
-//! §8.8 Apple anonymous attestation. Vectors: credential P-256 seed 1 placed in a
-//! hand-built leaf with the nonce extension, issued by the test root.
+//! §8.8 Apple anonymous attestation. Vectors: credential P-256 seed 1 placed in an
+//! rcgen leaf with the nonce extension, issued by the test root.
 
 use super::super::*;
+use super::support::asn1;
 use super::support::cbor::{b, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
-use super::support::der;
 use super::support::keys::{es256, TestKey};
 
-fn nonce_extension(nonce: &[u8]) -> Vec<u8> {
+fn nonce_extension(nonce: &[u8]) -> Ext {
     extension(
         "1.2.840.113635.100.8.2",
         false,
-        &der::seq(&[der::explicit(1, &der::octets(nonce))]),
+        asn1::to_der(&asn1::seq(vec![asn1::explicit(1, asn1::octets(nonce))])),
     )
 }
 

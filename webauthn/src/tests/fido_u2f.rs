@@ -1,5 +1,5 @@
 //! §8.6 fido-u2f attestation. Vectors: credential P-256 seed 1, attestation key P-256 seed
-//! 0x52 in a hand-built certificate; verificationData assembled as the spec describes.
+//! 0x52 in an rcgen certificate; verificationData assembled as the spec describes.
 
 use super::super::*;
 use super::support::cbor::{b, t, C};

@@ -1,11 +1,11 @@
 //! §8.2 packed attestation with x5c. Vectors: attestation key P-256 seed 0x50 (or RSA seed
-//! 0x5eed+1), leaf certificate hand-built in `support::certs` and signed by the test root.
+//! 0x5eed+1), leaf certificate written by rcgen (`support::certs`) and signed by the test root.
 
 use super::super::*;
+use super::support::asn1;
 use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
-use super::support::certs::{self, *};
-use super::support::der;
+use super::support::certs::*;
 use super::support::keys::{es256, rsa, TestKey};
 
 pub(super) fn att_key() -> TestKey {
@@ -95,17 +95,7 @@ fn trust_policy() {
     exp.attestation.now_unix = None;
     // Another root does not vouch for it.
     let other_root_key = es256(0x71);
-    let other_root = certs::build(
-        &CertSpec {
-            version3: true,
-            serial: 1,
-            issuer: root_name(),
-            subject: root_name(),
-            extensions: vec![basic_constraints(true)],
-        },
-        &other_root_key,
-        &other_root_key,
-    );
+    let other_root = root_cert_with(&other_root_key);
     let other = vec![other_root];
     exp.attestation.trust_roots = &other;
     assert_eq!(
@@ -208,17 +198,7 @@ fn certificate_requirements() {
         WebauthnError::InvalidAttestation
     );
     // Version 1 certificate.
-    let cert = certs::build(
-        &CertSpec {
-            version3: false,
-            serial: 3,
-            issuer: root_name(),
-            subject: packed_subject(),
-            extensions: vec![],
-        },
-        &key,
-        &root_key(),
-    );
+    let cert = leaf_v1(3, packed_subject(), &key);
     assert_eq!(
         verify_registration(&response(&reg, &key, vec![cert]), &reg_expect()).unwrap_err(),
         WebauthnError::InvalidAttestation
@@ -235,7 +215,11 @@ fn aaguid_extension_must_match() {
         WebauthnError::InvalidAttestation
     );
     // Critical aaguid extension is not allowed.
-    let critical = extension("1.3.6.1.4.1.45724.1.1.4", true, &der::octets(&reg.aaguid));
+    let critical = extension(
+        "1.3.6.1.4.1.45724.1.1.4",
+        true,
+        asn1::to_der(&asn1::octets(&reg.aaguid)),
+    );
     let cert = leaf(
         packed_subject(),
         vec![basic_constraints(false), critical],

@@ -1,13 +1,14 @@
 //! §8.3 tpm attestation. Vectors: pubArea/certInfo built byte by byte per TPM 2.0 Part 2;
-//! credential RSA seed 0x5eed (or P-256 seed 1); AIK RSA seed 0x5eed+1 in a hand-built
-//! AIK certificate issued by the test root.
+//! credential RSA seed 0x5eed (or P-256 seed 1); AIK RSA seed 0x5eed+1 in an
+//! AIK certificate written by rcgen and issued by the test root.
 
 use super::super::*;
+use super::support::asn1;
 use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
-use super::support::certs::{self, *};
-use super::support::der;
+use super::support::certs::*;
 use super::support::keys::{es256, rsa, TestKey};
+use rcgen::DistinguishedName;
 
 fn tpm2b(bytes: &[u8]) -> Vec<u8> {
     let mut out = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
@@ -73,24 +74,23 @@ pub(super) fn opts() -> Opts {
     }
 }
 
-fn aik_extensions() -> Vec<Vec<u8>> {
+fn aik_extensions() -> Vec<Ext> {
     vec![san(), eku("2.23.133.8.3"), basic_constraints(false)]
 }
 
-fn san() -> Vec<u8> {
-    let dir = name(&[
+/// subjectAltName with a directoryName (rcgen's SAN types have none, so `der` writes it):
+/// TPM manufacturer, model and version.
+fn san() -> Ext {
+    let dir = asn1::name(&[
         ("2.23.133.2.1", "id:FFFFF1D0"),
         ("2.23.133.2.2", "MID-TPM"),
         ("2.23.133.2.3", "id:0001"),
     ]);
-    extension("2.5.29.17", true, &der::seq(&[der::explicit(4, &dir)]))
+    let general_names = asn1::seq(vec![asn1::explicit(4, dir)]);
+    extension("2.5.29.17", true, asn1::to_der(&general_names))
 }
 
-fn eku(oid: &str) -> Vec<u8> {
-    extension("2.5.29.37", false, &der::seq(&[der::oid(oid)]))
-}
-
-fn aik_cert(subject: Vec<u8>, extensions: Vec<Vec<u8>>) -> Vec<u8> {
+fn aik_cert(subject: DistinguishedName, extensions: Vec<Ext>) -> Vec<u8> {
     leaf(subject, extensions, &rsa(1))
 }
 
@@ -114,7 +114,7 @@ pub(super) fn response(reg: &Reg, o: Opts) -> RegistrationResponseJSON {
     let sig = o.signer.sign(&ci);
     let aik = o
         .aik_cert
-        .unwrap_or_else(|| aik_cert(der::seq(&[]), aik_extensions()));
+        .unwrap_or_else(|| aik_cert(empty_name(), aik_extensions()));
     let stmt = C::M(vec![
         (t("ver"), t(o.ver)),
         (t("alg"), i(-257)),
@@ -235,7 +235,7 @@ fn aik_certificate_requirements() {
     );
     // Missing AIK EKU.
     let cert = aik_cert(
-        der::seq(&[]),
+        empty_name(),
         vec![san(), eku("1.3.6.1.5.5.7.3.2"), basic_constraints(false)],
     );
     rejected(
@@ -247,7 +247,7 @@ fn aik_certificate_requirements() {
     );
     // Missing SAN.
     let cert = aik_cert(
-        der::seq(&[]),
+        empty_name(),
         vec![eku("2.23.133.8.3"), basic_constraints(false)],
     );
     rejected(
@@ -259,7 +259,7 @@ fn aik_certificate_requirements() {
     );
     // CA certificate.
     let cert = aik_cert(
-        der::seq(&[]),
+        empty_name(),
         vec![san(), eku("2.23.133.8.3"), basic_constraints(true)],
     );
     rejected(
@@ -275,22 +275,12 @@ fn aik_certificate_requirements() {
     rejected(
         &reg,
         Opts {
-            aik_cert: Some(aik_cert(der::seq(&[]), ext)),
+            aik_cert: Some(aik_cert(empty_name(), ext)),
             ..opts()
         },
     );
     // Version 1.
-    let cert = certs::build(
-        &CertSpec {
-            version3: false,
-            serial: 4,
-            issuer: root_name(),
-            subject: der::seq(&[]),
-            extensions: vec![],
-        },
-        &rsa(1),
-        &root_key(),
-    );
+    let cert = leaf_v1(4, empty_name(), &rsa(1));
     rejected(
         &reg,
         Opts {

@@ -8,7 +8,6 @@ use rand_chacha::rand_core::SeedableRng as _;
 use rsa::traits::PublicKeyParts as _;
 
 use super::cbor::{b, i, C};
-use super::der;
 
 #[derive(Clone)]
 pub enum TestKey {
@@ -119,38 +118,5 @@ impl TestKey {
 
     pub fn cose(&self) -> Vec<u8> {
         self.cose_map().encode()
-    }
-
-    /// SubjectPublicKeyInfo DER.
-    pub fn spki(&self) -> Vec<u8> {
-        match self {
-            TestKey::Es256(_) => der::seq(&[
-                der::seq(&[
-                    der::oid("1.2.840.10045.2.1"),
-                    der::oid("1.2.840.10045.3.1.7"),
-                ]),
-                der::bits(&self.p256_point()),
-            ]),
-            TestKey::Ed(k) => der::seq(&[
-                der::seq(&[der::oid("1.3.101.112")]),
-                der::bits(k.verifying_key().as_bytes()),
-            ]),
-            TestKey::Rs(_) => {
-                let (n, e) = self.rsa_n_e();
-                der::seq(&[
-                    der::seq(&[der::oid("1.2.840.113549.1.1.1"), der::null()]),
-                    der::bits(&der::seq(&[der::uint_bytes(&n), der::uint_bytes(&e)])),
-                ])
-            }
-        }
-    }
-
-    /// AlgorithmIdentifier of certificate signatures made with this key.
-    pub fn cert_sig_alg(&self) -> Vec<u8> {
-        match self {
-            TestKey::Es256(_) => der::seq(&[der::oid("1.2.840.10045.4.3.2")]),
-            TestKey::Ed(_) => der::seq(&[der::oid("1.3.101.112")]),
-            TestKey::Rs(_) => der::seq(&[der::oid("1.2.840.113549.1.1.11"), der::null()]),
-        }
     }
 }

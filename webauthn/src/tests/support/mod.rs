@@ -1,8 +1,9 @@
-//! Test vector builders: a tiny CBOR encoder, a DER/X.509 writer, seeded keys and
-//! ceremony builders that produce valid responses which tests then break one step at a time.
+//! Test vector builders: a tiny CBOR encoder, DER values (RustCrypto `der`), X.509
+//! certificates (`rcgen`), seeded keys and ceremony builders that produce valid responses
+//! which tests then break one step at a time.
 
+pub mod asn1;
 pub mod cbor;
 pub mod ceremony;
 pub mod certs;
-pub mod der;
 pub mod keys;
