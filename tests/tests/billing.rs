@@ -60,7 +60,24 @@ async fn post_stripe(api: &Api, payload: &str, signature: Option<&str>) -> (u16,
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let content_type = resp
+        .headers()
+        .get("Content-Type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = resp.bytes().await.unwrap();
+    // Sent outside `Api::send` (raw body, own headers), so checked here.
+    mid_tests::openapi::check_response(
+        "POST",
+        "/webhooks/stripe",
+        status,
+        content_type.as_deref(),
+        &bytes,
+    );
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Signs and sends a Stripe event now.
