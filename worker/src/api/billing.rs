@@ -9,14 +9,18 @@ use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth;
-use crate::config::setting;
-use crate::domain::billing::{stripe, Applied, LedgerEntry, Outcome, PlanChange, Refusal, Source};
+use crate::config::{setting, AppStoreSettings};
+use crate::domain::billing::{
+    appstore, stripe, Applied, EntitlementChange, LedgerEntry, Outcome, PlanChange, Refusal, Source,
+};
 use crate::domain::ids;
 use crate::domain::input::InputError;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, header, json, query};
 use crate::objects::billing::{BillingLedgerClient, LIST_MAX};
 use crate::objects::client::ClientObjectClient;
+use crate::objects::credential_index::CredentialIndexClient;
+use crate::objects::user::UserClient;
 
 /// The 2xx every store gets for a verified event, applied or not (a non-2xx
 /// makes the store retry, which only an internal failure should).
@@ -74,6 +78,90 @@ pub async fn stripe(mut req: Request, app: &App) -> ApiResult<Response> {
         })
         .await?;
     Ok(received(!new))
+}
+
+/// `POST /webhooks/appstore`: App Store Server Notifications V2.
+pub async fn appstore(mut req: Request, app: &App) -> ApiResult<Response> {
+    let raw = body(&mut req).await?;
+    let settings = AppStoreSettings::from_env(&app.env);
+    let n = appstore::parse(
+        &raw,
+        &appstore::Expect {
+            roots: &settings.roots,
+            bundle_id: &settings.bundle_id,
+            environment: &settings.environment,
+        },
+    )
+    .map_err(|e| ApiError::Billing(Refusal::new(Source::AppStore, e.message())))?;
+    let ledger = BillingLedgerClient::new(&app.env, Source::AppStore)?;
+    if ledger.seen(&n.id).await?.is_some() {
+        return Ok(received(true));
+    }
+    let mut user_id = None;
+    let (outcome, change) = match (n.change, n.app_account_token.filter(|t| is_uuid(t))) {
+        (None, _) => (Outcome::Ignored, "notification type not handled".to_owned()),
+        (Some(_), None) => (Outcome::Ignored, "no valid appAccountToken".to_owned()),
+        (Some(change), Some(token)) => {
+            match CredentialIndexClient::for_app_account(&app.env, &token)?
+                .get()
+                .await?
+            {
+                None => (Outcome::UnknownSubject, "no such user".to_owned()),
+                Some(owner) => {
+                    let result =
+                        apply_to_user(app, &owner.user_id, change, Source::AppStore, n.signed_date)
+                            .await?;
+                    user_id = Some(owner.user_id);
+                    result
+                }
+            }
+        }
+    };
+    let new = ledger
+        .record(LedgerEntry {
+            source: Source::AppStore,
+            event_id: n.id,
+            event_type: n.notification_type,
+            client_id: None,
+            user_id,
+            outcome,
+            change,
+            occurred_at: n.signed_date,
+            received_at: app.now,
+        })
+        .await?;
+    Ok(received(!new))
+}
+
+/// Applies an entitlement change through the user's object, which refuses
+/// one older than its state.
+async fn apply_to_user(
+    app: &App,
+    user_id: &str,
+    change: EntitlementChange,
+    source: Source,
+    as_of: i64,
+) -> ApiResult<(Outcome, String)> {
+    let text = change.describe();
+    match UserClient::new(&app.env, user_id)?
+        .set_entitlement(change, source, as_of)
+        .await
+    {
+        Ok(Applied::Applied) => Ok((Outcome::Applied, text)),
+        Ok(Applied::Stale) => Ok((Outcome::Stale, format!("not applied (older): {text}"))),
+        Err(ApiError::NotFound) => Ok((Outcome::UnknownSubject, "no such user".to_owned())),
+        // Anything else is ours: a 500 makes the store retry later.
+        Err(e) => Err(e),
+    }
+}
+
+/// A lower-case UUID (the form MID draws and stores).
+fn is_uuid(t: &str) -> bool {
+    t.len() == 36
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 fn describe(change: &PlanChange) -> String {
