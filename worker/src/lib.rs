@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod http;
 mod objects;
+mod playstore_api;
 mod router;
 mod sms;
 mod store;

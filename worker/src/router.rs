@@ -50,6 +50,7 @@ enum Route {
     DemoEnrollment,
     StripeWebhook,
     AppStoreWebhook,
+    PlayStoreWebhook,
     BillingEvents,
 }
 
@@ -92,6 +93,7 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Post, "/demo/enrollments", Route::DemoEnrollment),
     (Method::Post, "/webhooks/stripe", Route::StripeWebhook),
     (Method::Post, "/webhooks/appstore", Route::AppStoreWebhook),
+    (Method::Post, "/webhooks/playstore", Route::PlayStoreWebhook),
     (Method::Get, "/billing/events", Route::BillingEvents),
 ];
 
@@ -167,6 +169,7 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::DemoEnrollment => demo::create_enrollment(req, app).await,
         Route::StripeWebhook => billing::stripe(req, app).await,
         Route::AppStoreWebhook => billing::appstore(req, app).await,
+        Route::PlayStoreWebhook => billing::playstore(req, app).await,
         Route::BillingEvents => billing::events(req, app).await,
     }
 }
