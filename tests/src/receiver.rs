@@ -162,7 +162,8 @@ impl Receiver {
     }
 }
 
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from `sock`.
+pub async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Received> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let header_end = loop {

@@ -38,6 +38,33 @@ pub fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Apple Root CA - G3, the default App Store trust anchor (a public certificate).
+const APPLE_ROOT_CA_G3: &str = include_str!("../certs/AppleRootCA-G3.pem");
+
+/// The App Store settings (DESIGN §5).
+pub struct AppStoreSettings {
+    /// DER roots from `APPSTORE_ROOT_CERTS` (a PEM bundle), default Apple
+    /// Root CA - G3. A value holding no certificate trusts nothing.
+    pub roots: Vec<Vec<u8>>,
+    /// `APPSTORE_BUNDLE_ID`; empty matches no notification.
+    pub bundle_id: String,
+    /// `APPSTORE_ENVIRONMENT` (`Sandbox` | `Production`); empty matches none.
+    pub environment: String,
+}
+
+impl AppStoreSettings {
+    pub fn from_env(env: &Env) -> Self {
+        let pem = setting(env, "APPSTORE_ROOT_CERTS");
+        Self {
+            roots: crate::domain::billing::jws::pem_certificates(
+                pem.as_deref().unwrap_or(APPLE_ROOT_CA_G3),
+            ),
+            bundle_id: setting(env, "APPSTORE_BUNDLE_ID").unwrap_or_default(),
+            environment: setting(env, "APPSTORE_ENVIRONMENT").unwrap_or_default(),
+        }
+    }
+}
+
 impl Config {
     pub fn from_env(env: &Env) -> Self {
         let get = |name: &str| setting(env, name);

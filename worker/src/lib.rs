@@ -13,6 +13,7 @@ mod hops;
 mod http;
 mod lookup;
 mod objects;
+mod playstore_api;
 mod router;
 mod sms;
 mod store;

@@ -49,6 +49,8 @@ enum Route {
     DemoConsent,
     DemoEnrollment,
     StripeWebhook,
+    AppStoreWebhook,
+    PlayStoreWebhook,
     BillingEvents,
 }
 
@@ -90,6 +92,8 @@ const ROUTES: &[(Method, &str, Route)] = &[
     (Method::Post, "/demo/consents", Route::DemoConsent),
     (Method::Post, "/demo/enrollments", Route::DemoEnrollment),
     (Method::Post, "/webhooks/stripe", Route::StripeWebhook),
+    (Method::Post, "/webhooks/appstore", Route::AppStoreWebhook),
+    (Method::Post, "/webhooks/playstore", Route::PlayStoreWebhook),
     (Method::Get, "/billing/events", Route::BillingEvents),
 ];
 
@@ -164,6 +168,8 @@ async fn dispatch(route: Route, req: Request, app: &App, p: &[&str]) -> ApiResul
         Route::DemoConsent => demo::create_consent(req, app).await,
         Route::DemoEnrollment => demo::create_enrollment(req, app).await,
         Route::StripeWebhook => billing::stripe(req, app).await,
+        Route::AppStoreWebhook => billing::appstore(req, app).await,
+        Route::PlayStoreWebhook => billing::playstore(req, app).await,
         Route::BillingEvents => billing::events(req, app).await,
     }
 }

@@ -9,14 +9,21 @@ use worker::{Request, Response};
 
 use crate::app::App;
 use crate::auth;
-use crate::config::setting;
-use crate::domain::billing::{stripe, Applied, LedgerEntry, Outcome, PlanChange, Refusal, Source};
+use crate::config::{setting, AppStoreSettings};
+use crate::domain::billing::jwt::{self, JwtError, PushExpect};
+use crate::domain::billing::playstore::{self, PushKind};
+use crate::domain::billing::{
+    appstore, stripe, Applied, EntitlementChange, LedgerEntry, Outcome, PlanChange, Refusal, Source,
+};
 use crate::domain::ids;
 use crate::domain::input::InputError;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, header, json, query};
 use crate::objects::billing::{BillingLedgerClient, LIST_MAX};
 use crate::objects::client::ClientObjectClient;
+use crate::objects::credential_index::CredentialIndexClient;
+use crate::objects::user::UserClient;
+use crate::playstore_api::{self, FetchOutbound, Outbound as _};
 
 /// The 2xx every store gets for a verified event, applied or not (a non-2xx
 /// makes the store retry, which only an internal failure should).
@@ -74,6 +81,211 @@ pub async fn stripe(mut req: Request, app: &App) -> ApiResult<Response> {
         })
         .await?;
     Ok(received(!new))
+}
+
+/// `POST /webhooks/appstore`: App Store Server Notifications V2.
+pub async fn appstore(mut req: Request, app: &App) -> ApiResult<Response> {
+    let raw = body(&mut req).await?;
+    let settings = AppStoreSettings::from_env(&app.env);
+    let n = appstore::parse(
+        &raw,
+        &appstore::Expect {
+            roots: &settings.roots,
+            bundle_id: &settings.bundle_id,
+            environment: &settings.environment,
+        },
+    )
+    .map_err(|e| ApiError::Billing(Refusal::new(Source::AppStore, e.message())))?;
+    let ledger = BillingLedgerClient::new(&app.env, Source::AppStore)?;
+    if ledger.seen(&n.id).await?.is_some() {
+        return Ok(received(true));
+    }
+    let mut user_id = None;
+    let (outcome, change) = match (n.change, n.app_account_token.filter(|t| is_uuid(t))) {
+        (None, _) => (Outcome::Ignored, "notification type not handled".to_owned()),
+        (Some(_), None) => (Outcome::Ignored, "no valid appAccountToken".to_owned()),
+        (Some(change), Some(token)) => {
+            match CredentialIndexClient::for_app_account(&app.env, &token)?
+                .get()
+                .await?
+            {
+                None => (Outcome::UnknownSubject, "no such user".to_owned()),
+                Some(owner) => {
+                    let result =
+                        apply_to_user(app, &owner.user_id, change, Source::AppStore, n.signed_date)
+                            .await?;
+                    user_id = Some(owner.user_id);
+                    result
+                }
+            }
+        }
+    };
+    let new = ledger
+        .record(LedgerEntry {
+            source: Source::AppStore,
+            event_id: n.id,
+            event_type: n.notification_type,
+            client_id: None,
+            user_id,
+            outcome,
+            change,
+            occurred_at: n.signed_date,
+            received_at: app.now,
+        })
+        .await?;
+    Ok(received(!new))
+}
+
+/// `POST /webhooks/playstore`: Google Play RTDN through Pub/Sub push.
+pub async fn playstore(mut req: Request, app: &App) -> ApiResult<Response> {
+    let refuse = |e: JwtError| ApiError::Billing(Refusal::new(Source::PlayStore, e.message()));
+    let token = header(&req, "Authorization")
+        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .ok_or_else(|| refuse(JwtError::Missing))?;
+    let get = |name: &str| setting(&app.env, name).unwrap_or_default();
+    let jwks_url = get("GOOGLE_JWKS_URL");
+    let (audience, email) = (get("PLAYSTORE_PUSH_AUDIENCE"), get("PLAYSTORE_PUSH_EMAIL"));
+    let expect = PushExpect {
+        audience: &audience,
+        email: &email,
+    };
+    let out = FetchOutbound;
+    let now_s = app.now.div_euclid(1000);
+    let keys = playstore_api::google_keys(&out, &jwks_url, app.now, false).await?;
+    match jwt::verify_push(&token, &keys, &expect, now_s) {
+        Ok(_) => {}
+        // Google may have rotated its keys since they were cached: fetch once more.
+        Err(JwtError::UnknownKid) => {
+            let keys = playstore_api::google_keys(&out, &jwks_url, app.now, true).await?;
+            jwt::verify_push(&token, &keys, &expect, now_s).map_err(refuse)?;
+        }
+        Err(e) => return Err(refuse(e)),
+    }
+    let raw = body(&mut req).await?;
+    let package = get("PLAYSTORE_PACKAGE_NAME");
+    let push = playstore::parse_push(&raw, &package)
+        .map_err(|e| InputError::invalid(e.param(), e.message()))?;
+    let ledger = BillingLedgerClient::new(&app.env, Source::PlayStore)?;
+    if ledger.seen(&push.message_id).await?.is_some() {
+        return Ok(received(true));
+    }
+    let mut user_id = None;
+    let (outcome, change) = match &push.kind {
+        PushKind::Test => (Outcome::Ignored, "test notification".to_owned()),
+        PushKind::Other(_) => (Outcome::Ignored, "notification type not handled".to_owned()),
+        PushKind::Subscription { purchase_token, .. } => {
+            match subscription(app, &out, &package, purchase_token).await? {
+                None => (Outcome::Ignored, "purchase token not found".to_owned()),
+                Some(sub) => match (
+                    sub.change,
+                    sub.user_id.filter(|u| ids::is_id(u, "user_", 16)),
+                ) {
+                    (None, _) => (
+                        Outcome::Ignored,
+                        format!("state {} not acted on", sub.state),
+                    ),
+                    (Some(_), None) => (
+                        Outcome::Ignored,
+                        "no valid obfuscatedExternalAccountId".to_owned(),
+                    ),
+                    (Some(change), Some(user)) => {
+                        let result = apply_to_user(
+                            app,
+                            &user,
+                            change,
+                            Source::PlayStore,
+                            push.event_time_ms,
+                        )
+                        .await?;
+                        user_id = Some(user);
+                        result
+                    }
+                },
+            }
+        }
+    };
+    let new = ledger
+        .record(LedgerEntry {
+            source: Source::PlayStore,
+            event_id: push.message_id,
+            event_type: push.kind.event_type(),
+            client_id: None,
+            user_id,
+            outcome,
+            change,
+            occurred_at: push.event_time_ms,
+            received_at: app.now,
+        })
+        .await?;
+    Ok(received(!new))
+}
+
+/// The purchase as the Play Developer API has it now (`None`: unknown token).
+async fn subscription(
+    app: &App,
+    out: &FetchOutbound,
+    package: &str,
+    purchase_token: &str,
+) -> ApiResult<Option<playstore::SubscriptionState>> {
+    let sa = setting(&app.env, "PLAYSTORE_SERVICE_ACCOUNT")
+        .and_then(|k| playstore::parse_service_account(&k))
+        .ok_or_else(|| {
+            ApiError::Internal("PLAYSTORE_SERVICE_ACCOUNT is missing or not a JSON key".into())
+        })?;
+    let token_url = setting(&app.env, "PLAYSTORE_TOKEN_URL")
+        .or_else(|| sa.token_uri.clone())
+        .unwrap_or_else(|| "https://oauth2.googleapis.com/token".to_owned());
+    let api_base = setting(&app.env, "PLAYSTORE_API_BASE")
+        .unwrap_or_else(|| "https://androidpublisher.googleapis.com".to_owned());
+    let access = playstore_api::access_token(out, &sa, &token_url, app.now).await?;
+    let url = format!(
+        "{}{}",
+        api_base.trim_end_matches('/'),
+        playstore::subscription_path(package, purchase_token)
+    );
+    let answer = out
+        .get(&url, Some(&access))
+        .await
+        .map_err(ApiError::Internal)?;
+    match answer.status {
+        200 => playstore::subscription_state(&answer.body)
+            .map(Some)
+            .ok_or_else(|| ApiError::Internal("subscriptionsv2: unexpected answer".into())),
+        // Play answers 404/410 for a token it does not (or no longer) know.
+        404 | 410 => Ok(None),
+        s => Err(ApiError::Internal(format!("subscriptionsv2: status {s}"))),
+    }
+}
+
+/// Applies an entitlement change through the user's object, which refuses
+/// one older than its state.
+async fn apply_to_user(
+    app: &App,
+    user_id: &str,
+    change: EntitlementChange,
+    source: Source,
+    as_of: i64,
+) -> ApiResult<(Outcome, String)> {
+    let text = change.describe();
+    match UserClient::new(&app.env, user_id)?
+        .set_entitlement(change, source, as_of)
+        .await
+    {
+        Ok(Applied::Applied) => Ok((Outcome::Applied, text)),
+        Ok(Applied::Stale) => Ok((Outcome::Stale, format!("not applied (older): {text}"))),
+        Err(ApiError::NotFound) => Ok((Outcome::UnknownSubject, "no such user".to_owned())),
+        // Anything else is ours: a 500 makes the store retry later.
+        Err(e) => Err(e),
+    }
+}
+
+/// A lower-case UUID (the form MID draws and stores).
+fn is_uuid(t: &str) -> bool {
+    t.len() == 36
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 fn describe(change: &PlanChange) -> String {

@@ -59,6 +59,50 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     Some((days * 86_400 + h * 3600 + min * 60 + s) * 1000)
 }
 
+/// Unix milliseconds of a UTC RFC 3339 time as Google APIs write it
+/// (`2025-01-01T00:00:00Z`, optional fraction of 1 to 9 digits); `None` for
+/// anything else (offsets other than `Z` included).
+pub fn parse_rfc3339_utc(text: &str) -> Option<i64> {
+    let body = text.strip_suffix('Z')?;
+    let (date, clock) = body.split_once('T')?;
+    let num = |s: &str, len: usize| -> Option<i64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut ymd = date.split('-');
+    let (y, m, d) = (
+        num(ymd.next()?, 4)?,
+        num(ymd.next()?, 2)?,
+        num(ymd.next()?, 2)?,
+    );
+    let (hms, frac) = match clock.split_once('.') {
+        Some((hms, f)) if (1..=9).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
+            (hms, f)
+        }
+        Some(_) => return None,
+        None => (clock, ""),
+    };
+    let mut parts = hms.split(':');
+    let (h, min, s) = (
+        num(parts.next()?, 2)?,
+        num(parts.next()?, 2)?,
+        num(parts.next()?, 2)?,
+    );
+    if ymd.next().is_some() || parts.next().is_some() || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    if !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    if civil_from_days(days) != (y, m, d) {
+        return None;
+    }
+    let millis = format!("{frac:0<3}").get(..3)?.parse::<i64>().ok()?;
+    Some((days * 86_400 + h * 3600 + min * 60 + s) * 1000 + millis)
+}
+
 /// Howard Hinnant's civil-to-days algorithm, the inverse of [`civil_from_days`].
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -86,7 +130,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_http_date, rfc3339};
+    use super::{parse_http_date, parse_rfc3339_utc, rfc3339};
 
     #[test]
     fn formats_known_instants() {
@@ -121,6 +165,34 @@ mod tests {
             "Sun, +6 Nov 1994 08:49:37 GMT",
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_utc_parses_google_times() {
+        assert_eq!(parse_rfc3339_utc("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_utc("2026-05-28T20:26:40.123456Z"),
+            Some(1_780_000_000_123)
+        );
+        assert_eq!(
+            parse_rfc3339_utc("2026-05-28T20:26:40.5Z"),
+            Some(1_780_000_000_500)
+        );
+        assert_eq!(
+            parse_rfc3339_utc(&rfc3339(1_780_000_000_123)),
+            Some(1_780_000_000_123)
+        );
+        for bad in [
+            "",
+            "2026-05-28T20:26:40",
+            "2026-05-28T20:26:40+01:00",
+            "2026-02-30T00:00:00Z",
+            "2026-05-28T24:00:00Z",
+            "2026-05-28T20:26:40.Z",
+            "2026-5-28T20:26:40Z",
+        ] {
+            assert_eq!(parse_rfc3339_utc(bad), None, "{bad}");
         }
     }
 }

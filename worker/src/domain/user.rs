@@ -75,6 +75,15 @@ impl UserRecord {
         self.livemode == livemode && self.clients.iter().any(|c| c == client_id)
     }
 
+    /// The record as it stands at `now`: premium whose expiry has passed is
+    /// over even if the store's expiry notification has not arrived yet.
+    pub fn at(mut self, now: i64) -> Self {
+        if self.entitlements.expires_at.is_some_and(|t| t <= now) {
+            self.entitlements.premium = false;
+        }
+        self
+    }
+
     /// `GET /users/:id`.
     pub fn view(&self) -> Value {
         let mut ent = Map::new();
@@ -150,6 +159,29 @@ mod tests {
         assert_eq!(
             u.view()["entitlements"],
             json!({"premium": true, "source": "appstore", "expiresAt": "1970-01-01T00:00:00.000Z"})
+        );
+    }
+
+    #[test]
+    fn premium_lapses_at_its_expiry() {
+        let mut u = user();
+        u.entitlements = Entitlements {
+            premium: true,
+            source: Some("appstore".into()),
+            expires_at: Some(1_000),
+        };
+        assert!(u.clone().at(999).entitlements.premium);
+        let after = u.clone().at(1_000);
+        assert!(!after.entitlements.premium);
+        assert_eq!(
+            after.entitlements.expires_at,
+            Some(1_000),
+            "still shows when it ended"
+        );
+        u.entitlements.expires_at = None;
+        assert!(
+            u.at(i64::MAX).entitlements.premium,
+            "no expiry: until ended"
         );
     }
 

@@ -5,7 +5,9 @@
 //! The same namespace holds one entry per device id (named `device:<id>`,
 //! never a 64-hex digest, so the two kinds cannot collide): the strongly
 //! consistent device -> user map that lets `GET`/`DELETE /devices/:id` reach
-//! the user's object when the KV read model has no entry.
+//! the user's object when the KV read model has no entry. And one entry per
+//! StoreKit `appAccountToken` (named `appaccount:<uuid>`), written when the
+//! user is created, so an App Store notification finds its user in one hop.
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -110,6 +112,13 @@ impl CredentialIndexClient {
     pub fn for_device(env: &Env, device_id: &str) -> ApiResult<Self> {
         Ok(Self {
             stub: rpc::stub(env, BINDING, &format!("device:{device_id}"))?,
+        })
+    }
+
+    /// The entry of one user's StoreKit `appAccountToken` (lower-case UUID).
+    pub fn for_app_account(env: &Env, token: &str) -> ApiResult<Self> {
+        Ok(Self {
+            stub: rpc::stub(env, BINDING, &format!("appaccount:{token}"))?,
         })
     }
 

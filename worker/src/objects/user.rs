@@ -24,6 +24,7 @@ use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::domain::approval::{self, ConsentParty};
+use crate::domain::billing::{Applied, EntitlementChange, Source};
 use crate::domain::consent::{Decision, DeviceRef, UserRef};
 use crate::domain::device_key::DeviceKey;
 use crate::domain::fido::{self, Ceremony, Credential, NewDevice};
@@ -46,6 +47,10 @@ const CRED: &str = "cred:";
 const CEREMONY: &str = "cer:";
 /// Device keys, by device id.
 const DKEY: &str = "dkey:";
+/// The store event time (unix ms) of the change that set the entitlements.
+const ENTITLEMENTS_AS_OF: &str = "entAsOf";
+/// Set once the `appAccountToken` index entry is written.
+const APP_ACCOUNT_INDEXED: &str = "appAccountIndexed";
 /// Ceremonies read per purge (they live 5 minutes; a user rarely has more than a few).
 const CEREMONY_SCAN: usize = 200;
 
@@ -62,6 +67,14 @@ pub enum UserCall {
     },
     /// `GET /users/:id` for `tenant` (404 unless it sees the user).
     View { tenant: Tenant },
+    /// A verified App Store / Play event's entitlement change, unless a newer
+    /// event (store time `as_of`, unix ms) already set them. Replies [`Applied`].
+    #[serde(rename_all = "camelCase")]
+    SetEntitlement {
+        change: EntitlementChange,
+        source: Source,
+        as_of: i64,
+    },
     /// Stores a ceremony for this user and replies its options. A partner
     /// ceremony needs the user visible to its tenant; a phone registration
     /// (the worker consumed the registration token naming this user) needs
@@ -169,9 +182,16 @@ impl UserObject {
     async fn handle(&self, call: UserCall, now: i64) -> ApiResult<Value> {
         match call {
             UserCall::Ensure { id, mobile, tenant } => {
-                rpc::reply(self.ensure(&id, &mobile, &tenant, now)?)
+                let user = self.ensure(&id, &mobile, &tenant, now)?;
+                self.index_app_account(&user).await?;
+                rpc::reply(user)
             }
-            UserCall::View { tenant } => rpc::reply(self.visible_user(&tenant)?.view()),
+            UserCall::View { tenant } => rpc::reply(self.visible_user(&tenant)?.at(now).view()),
+            UserCall::SetEntitlement {
+                change,
+                source,
+                as_of,
+            } => rpc::reply(self.set_entitlement(&change, source, as_of)?),
             UserCall::Begin { ceremony } => self.begin(*ceremony, now).await,
             UserCall::Register {
                 ceremony_id,
@@ -272,6 +292,43 @@ impl UserObject {
         user.grant(&tenant.client_id);
         self.kv.put(USER, &user)?;
         Ok(user)
+    }
+
+    /// Writes `appaccount:<token>` -> this user once (idempotent: a retry
+    /// after a crash claims it again as the same owner).
+    async fn index_app_account(&self, user: &UserRecord) -> ApiResult<()> {
+        if self.kv.get::<bool>(APP_ACCOUNT_INDEXED)? == Some(true) {
+            return Ok(());
+        }
+        CredentialIndexClient::for_app_account(&self.env, &user.app_account_token)?
+            .claim(&Owner {
+                user_id: user.id.clone(),
+                device_id: String::new(),
+            })
+            .await?;
+        self.kv.put(APP_ACCOUNT_INDEXED, &true)
+    }
+
+    /// Check and write in one synchronous step; equal times apply (a
+    /// redelivery after a crash between applying and recording is harmless).
+    fn set_entitlement(
+        &self,
+        change: &EntitlementChange,
+        source: Source,
+        as_of: i64,
+    ) -> ApiResult<Applied> {
+        let mut user = self.load()?;
+        if self
+            .kv
+            .get::<i64>(ENTITLEMENTS_AS_OF)?
+            .is_some_and(|current| as_of < current)
+        {
+            return Ok(Applied::Stale);
+        }
+        user.entitlements = change.entitlements(source);
+        self.kv.put(USER, &user)?;
+        self.kv.put(ENTITLEMENTS_AS_OF, &as_of)?;
+        Ok(Applied::Applied)
     }
 
     fn credentials(&self) -> ApiResult<Vec<Credential>> {
@@ -661,6 +718,21 @@ impl UserClient {
     pub async fn view_for(&self, tenant: &Tenant) -> ApiResult<Value> {
         self.call(UserCall::View {
             tenant: tenant.clone(),
+        })
+        .await
+    }
+
+    /// Sets the premium entitlement unless a newer store event already did.
+    pub async fn set_entitlement(
+        &self,
+        change: EntitlementChange,
+        source: Source,
+        as_of: i64,
+    ) -> ApiResult<Applied> {
+        self.call(UserCall::SetEntitlement {
+            change,
+            source,
+            as_of,
         })
         .await
     }

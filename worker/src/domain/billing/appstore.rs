@@ -4,15 +4,7 @@
 use serde_json::Value;
 
 use super::jws::{self, JwsError};
-
-/// What a notification asks of a person's entitlement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntitlementChange {
-    /// Premium until the transaction's `expiresDate` (unix ms).
-    Grant { expires_at: Option<i64> },
-    /// Premium ends now.
-    End,
-}
+pub use super::EntitlementChange;
 
 /// A verified notification, reduced to what MID needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::client::Plan;
+use super::user::Entitlements;
 
 pub mod appstore;
 pub mod jws;
+pub mod jwt;
+pub mod playstore;
 pub mod stripe;
 
 /// Which store an event came from; also the name of its ledger object.
@@ -63,6 +66,46 @@ impl Refusal {
 impl From<stripe::SignatureError> for Refusal {
     fn from(e: stripe::SignatureError) -> Self {
         Self::new(Source::Stripe, e.message())
+    }
+}
+
+/// What a verified App Store or Play event asks of a person's premium entitlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum EntitlementChange {
+    /// Premium until the store's expiry (unix ms; `None`: no expiry given).
+    #[serde(rename_all = "camelCase")]
+    Grant { expires_at: Option<i64> },
+    /// Premium ends now.
+    End,
+}
+
+impl EntitlementChange {
+    /// The entitlements after this change, made by `source`.
+    pub fn entitlements(&self, source: Source) -> Entitlements {
+        match self {
+            Self::Grant { expires_at } => Entitlements {
+                premium: true,
+                source: Some(source.as_str().to_owned()),
+                expires_at: *expires_at,
+            },
+            Self::End => Entitlements {
+                premium: false,
+                source: Some(source.as_str().to_owned()),
+                expires_at: None,
+            },
+        }
+    }
+
+    /// The change in words, for the event log.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Grant {
+                expires_at: Some(t),
+            } => format!("premium until {}", super::time::rfc3339(*t)),
+            Self::Grant { expires_at: None } => "premium".to_owned(),
+            Self::End => "premium ended".to_owned(),
+        }
     }
 }
 
