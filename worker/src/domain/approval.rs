@@ -60,13 +60,13 @@ impl ApprovalRefusal {
     pub fn message(self) -> &'static str {
         match self {
             Self::ModeMismatch => {
-                "This passkey belongs to the other mode (test or live) and cannot decide this consent."
+                "This passkey or device key belongs to the other mode (test or live) and cannot decide this consent."
             }
             Self::NotRecipient => {
-                "This passkey belongs to someone else: only the owner of the number can decide."
+                "This passkey or device key belongs to someone else: only the owner of the number can decide."
             }
             Self::OtherPartner => {
-                "This passkey was registered by another service and can only approve that service's requests. Enrol this number with MID to approve anywhere."
+                "This passkey or device key was registered by another service and can only approve that service's requests. Enrol this number with MID to approve anywhere."
             }
         }
     }
