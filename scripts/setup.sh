@@ -64,9 +64,14 @@ if command -v python3 >/dev/null 2>&1; then
   py_hash=$(sha256sum "$py_req" | cut -d' ' -f1)
   if [ ! -x "$tools/venv/bin/python" ] || [ "$(cat "$tools/venv/.mid-req-hash" 2>/dev/null)" != "$py_hash" ]; then
     say "installing the Python examples' packages into .tools/venv (pip)"
-    python3 -m venv "$tools/venv" >&2
-    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r "$py_req" >&2
-    echo "$py_hash" > "$tools/venv/.mid-req-hash"
+    # Not fatal (e.g. Debian without python3-venv): the tests report the Python examples skipped.
+    if python3 -m venv "$tools/venv" >&2 &&
+      "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r "$py_req" >&2; then
+      echo "$py_hash" > "$tools/venv/.mid-req-hash"
+    else
+      rm -rf "$tools/venv"
+      say "could not create .tools/venv (python3 -m venv or pip failed): the Python code examples will be skipped by the tests"
+    fi
   fi
 else
   say "python3 not found: the Python code examples will be skipped by the tests"

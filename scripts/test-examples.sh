@@ -51,7 +51,11 @@ export MID_URL=$MID_BASE_URL MID_CLIENT_ID=$client_id MID_KEY MID_WEBHOOK_SECRET
 api PUT "/clients/$client_id" "{\"webhookUrl\":\"http://127.0.0.1:$(cat "$work/receiver.port")/hook\"}" > "$work/put.json"
 
 python=$root/.tools/venv/bin/python
-have_python=""; command -v python3 >/dev/null && have_python=1
+have_python="" no_python="python3 not found"
+if command -v python3 >/dev/null; then
+  no_python=".tools/venv missing: scripts/setup.sh could not install the Python packages"
+  [ -x "$python" ] && have_python=1
+fi
 rust_bin=$root/target/examples-rust/debug
 have_rust=""
 if CARGO_TARGET_DIR="$root/target/examples-rust" cargo build --quiet --offline --locked \
@@ -71,7 +75,7 @@ quickstart() { # quickstart NAME COMMAND...
 }
 quickstart curl_quickstart bash examples/curl/quickstart.sh
 quickstart node_quickstart node examples/node/quickstart.mjs
-if [ -z "$have_python" ]; then skip python_quickstart "python3 not found"
+if [ -z "$have_python" ]; then skip python_quickstart "$no_python"
 else quickstart python_quickstart "$python" examples/python/quickstart.py; fi
 if [ -n "$have_rust" ]; then quickstart rust_quickstart "$rust_bin/quickstart"
 else skip rust_quickstart "examples/rust does not build offline here: $(head -1 "$work/rust-build.txt")"; fi
@@ -103,7 +107,7 @@ else
   }
   verifier curl bash examples/curl/verify-webhook.sh
   verifier node node examples/node/verify-webhook.mjs
-  if [ -z "$have_python" ]; then skip python_verify "python3 not found"
+  if [ -z "$have_python" ]; then skip python_verify "$no_python"
   else verifier python "$python" examples/python/verify_webhook.py; fi
   if [ -n "$have_rust" ]; then verifier rust "$rust_bin/verify_webhook"
   else skip rust_verify "examples/rust does not build offline here"; fi
