@@ -16,5 +16,7 @@ for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$root/.tools/bin
 done
 # The browser SDK first: the worker serves www/sdk/.
 bash "$root/scripts/build-sdk.sh"
+# The docs' code-example pages, rendered from examples/ (www/docs/examples/).
+node "$root/scripts/build-docs-examples.mjs"
 echo "build-worker: compiling the worker (release, wasm32)…" >&2
 "$root/.tools/bin/worker-build" --release --out-dir "$root/build" "$root/worker"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what MID needs, idempotently: the wasm target, wasm-bindgen-cli at
-# exactly the version in Cargo.lock, worker-build, and the pinned npm packages.
+# exactly the version in Cargo.lock, worker-build, the pinned npm packages, and
+# the Python examples' pinned packages (a venv in .tools).
 # Silent when everything is in place; one progress line per install otherwise.
-# Only package registries are used (crates.io, npm): nothing from GitHub.
+# Only package registries are used (crates.io, npm, PyPI): nothing from GitHub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -53,6 +54,27 @@ if [ ! -x /usr/bin/chromium ]; then
   sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
   $sudo_ apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >&2
+fi
+
+# Python packages for the Python code examples (examples/python), pinned, from
+# PyPI into a venv; reinstalled when requirements.txt changes. Without python3
+# the example tests report themselves skipped.
+py_req=examples/python/requirements.txt
+if command -v python3 >/dev/null 2>&1; then
+  py_hash=$(sha256sum "$py_req" | cut -d' ' -f1)
+  if [ ! -x "$tools/venv/bin/python" ] || [ "$(cat "$tools/venv/.mid-req-hash" 2>/dev/null)" != "$py_hash" ]; then
+    say "installing the Python examples' packages into .tools/venv (pip)"
+    # Not fatal (e.g. Debian without python3-venv): the tests report the Python examples skipped.
+    if python3 -m venv "$tools/venv" >&2 &&
+      "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r "$py_req" >&2; then
+      echo "$py_hash" > "$tools/venv/.mid-req-hash"
+    else
+      rm -rf "$tools/venv"
+      say "could not create .tools/venv (python3 -m venv or pip failed): the Python code examples will be skipped by the tests"
+    fi
+  fi
+else
+  say "python3 not found: the Python code examples will be skipped by the tests"
 fi
 
 if [ ! -f .dev.vars ]; then

@@ -113,6 +113,8 @@ integration() {
   cargo test -p mid-tests --no-fail-fast -- --test-threads 8 2>&1 | tee "$results/integration.txt" || status=1
   # Browser end-to-end tests on this same worker; their "test result:" line joins the count.
   bash scripts/test-browser.sh 2>&1 | tee -a "$results/integration.txt" || status=1
+  # The code examples of examples/ on this same worker; their "test result:" line joins the count.
+  bash scripts/test-examples.sh 2>&1 | tee -a "$results/integration.txt" || status=1
   return "$status"
 }
 if [ -n "$worker_built" ]; then

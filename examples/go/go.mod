@@ -1,0 +1,3 @@
+module example.com/mid-examples
+
+go 1.21
