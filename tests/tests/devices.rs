@@ -127,6 +127,14 @@ async fn register(api: &Api, p: &Partner, user: &str, key: &Key, name: &str) -> 
 }
 
 /// The scan challenge of a consent.
+/// Registers a device key and returns its id.
+async fn register_id(api: &Api, p: &Partner, user: &str, key: &Key, name: &str) -> String {
+    register(api, p, user, key, name).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn scan(api: &Api, consent: &Value) -> String {
     let id = consent["id"].as_str().unwrap();
     let r = api
@@ -210,10 +218,7 @@ async fn register_list_approve_and_reject_with_device_keys() {
     );
     assert_eq!(dev["lastUsedAt"], Value::Null);
     let ed = Key::ed25519();
-    let ed_id = register(&api, &p, &user, &ed, "Pixel 9").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ed_id = register_id(&api, &p, &user, &ed, "Pixel 9").await;
 
     let r = api
         .test(&p, "GET", &format!("/devices/{ec_id}"), None)
@@ -294,10 +299,7 @@ async fn security_a_challenge_is_single_use_and_a_new_scan_voids_the_old_one() {
     let m = mobile();
     let user = sandbox_user(&api, &p, &m).await;
     let key = Key::p256();
-    let dev = register(&api, &p, &user, &key, "Phone").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &user, &key, "Phone").await;
     let c = api
         .consent(&p, json!({"recipient": m, "intent": "payment"}))
         .await;
@@ -351,10 +353,7 @@ async fn security_another_users_device_cannot_decide() {
     sandbox_user(&api, &p, &m1).await;
     let other = sandbox_user(&api, &p, &m2).await;
     let key = Key::ed25519();
-    let dev = register(&api, &p, &other, &key, "Not yours").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &other, &key, "Not yours").await;
     let c = api
         .consent(&p, json!({"recipient": m1, "intent": "payment"}))
         .await;
@@ -378,10 +377,7 @@ async fn security_a_partners_device_key_never_decides_another_partners_consent()
         "one user per mobile"
     );
     let key = Key::p256();
-    let dev = register(&api, &a, &user, &key, "A's app").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &a, &user, &key, "A's app").await;
     let c = api
         .consent(&b, json!({"recipient": m, "intent": "payment"}))
         .await;
@@ -403,10 +399,7 @@ async fn security_a_test_mode_device_never_decides_a_live_consent() {
     let m = mobile();
     let user = sandbox_user(&api, &p, &m).await;
     let key = Key::p256();
-    let dev = register(&api, &p, &user, &key, "Test phone").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &user, &key, "Test phone").await;
     let r = api
         .live(
             &p,
@@ -440,10 +433,7 @@ async fn security_a_deleted_device_cannot_decide() {
     let m = mobile();
     let user = sandbox_user(&api, &p, &m).await;
     let key = Key::ed25519();
-    let dev = register(&api, &p, &user, &key, "Old phone").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &user, &key, "Old phone").await;
     let c = api
         .consent(&p, json!({"recipient": m, "intent": "payment"}))
         .await;
@@ -495,10 +485,7 @@ async fn security_other_clients_cannot_see_or_delete_devices() {
     let m = mobile();
     let user = sandbox_user(&api, &a, &m).await;
     let key = Key::p256();
-    let dev = register(&api, &a, &user, &key, "A's phone").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &a, &user, &key, "A's phone").await;
     for (method, path) in [
         ("GET", format!("/devices/{dev}")),
         ("DELETE", format!("/devices/{dev}")),
@@ -586,10 +573,7 @@ async fn security_concurrent_decisions_exactly_one_wins() {
     let m = mobile();
     let user = sandbox_user(&api, &p, &m).await;
     let key = Key::p256();
-    let dev = register(&api, &p, &user, &key, "Racer").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &user, &key, "Racer").await;
     let c = api
         .consent(&p, json!({"recipient": m, "intent": "payment"}))
         .await;
@@ -673,10 +657,7 @@ async fn security_decisions_count_toward_the_per_consent_phone_limit() {
     let m = mobile();
     let user = sandbox_user(&api, &p, &m).await;
     let key = Key::p256();
-    let dev = register(&api, &p, &user, &key, "Phone").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = register_id(&api, &p, &user, &key, "Phone").await;
     let c = api
         .consent(&p, json!({"recipient": m, "intent": "payment"}))
         .await;
