@@ -28,12 +28,22 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A port the OS says is free and that no other worker of this process was
+/// given: tests start workers concurrently, and a port released by one probe
+/// can come back from the next (seen as "Address already in use").
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A `wrangler dev` process group on a free port.
