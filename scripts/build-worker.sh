@@ -20,3 +20,13 @@ bash "$root/scripts/build-sdk.sh"
 node "$root/scripts/build-docs-examples.mjs"
 echo "build-worker: compiling the worker (release, wasm32)…" >&2
 "$root/.tools/bin/worker-build" --release --out-dir "$root/build" "$root/worker"
+# Size-first optimisation without the name section (see worker/Cargo.toml). The
+# feature set is worker-build's: what workerd runs, nothing newer.
+# MID_KEEP_NAMES=1 keeps function names (readable CPU profiles, bigger wasm).
+echo "build-worker: wasm-opt -Oz…" >&2
+strip=(--strip-debug --strip-producers)
+[ "${MID_KEEP_NAMES:-}" = "1" ] && strip=(--debuginfo)
+"$WASM_OPT_BIN" "$root/build/index_bg.wasm" -o "$root/build/index_bg.opt.wasm" -Oz "${strip[@]}" \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+mv "$root/build/index_bg.opt.wasm" "$root/build/index_bg.wasm"
