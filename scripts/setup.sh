@@ -56,6 +56,16 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >&2
 fi
 
+# PHP (with curl) runs the PHP code examples in npm test: ~6 MB from apt. Go
+# (~330 MB) is not installed: its examples are vetted only where go exists.
+if ! command -v php >/dev/null 2>&1 || ! php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null; then
+  say "installing php-cli and php-curl (apt) for the PHP examples"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  # Not fatal: without PHP the example tests report the PHP examples skipped.
+  { $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq php-cli php-curl; } >&2 ||
+    say "could not install PHP; the PHP examples will be reported skipped"
+fi
+
 # Python packages for the Python code examples (examples/python), pinned, from
 # PyPI into a venv; reinstalled when requirements.txt changes. Without python3
 # the example tests report themselves skipped.

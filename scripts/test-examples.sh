@@ -2,12 +2,12 @@
 # Runs the code examples of examples/ against the worker already running at
 # MID_BASE_URL (scripts/test.sh starts it; MID_ADMIN_TOKEN is its operator
 # token, and it allows http webhook URLs): each quick start (curl, Node,
-# Python, and Rust when it builds offline) must end with "final status:
+# Python, PHP, and Rust when it builds offline) must end with "final status:
 # approved"; each webhook verifier must print "valid" for a real delivery
 # captured by a local receiver and "invalid" (non-zero exit) for copies that
-# break one check each (scripts/webhook-variants.mjs). PHP and Go are
-# syntax-checked when their toolchain is installed. A missing toolchain is
-# reported as skipped (counted "ignored"), never as a pass.
+# break one check each (scripts/webhook-variants.mjs). PHP runs like the
+# others (scripts/setup.sh installs php-cli); Go is vetted when installed.
+# A missing toolchain is reported as skipped (counted "ignored"), never as a pass.
 # Ends with one cargo-style "test result:" line that joins the suite's count.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +63,12 @@ if CARGO_TARGET_DIR="$root/target/examples-rust" cargo build --quiet --offline -
   have_rust=1
 fi
 
+have_php="" no_php="php not found (scripts/setup.sh installs php-cli and php-curl with apt)"
+if command -v php >/dev/null; then
+  no_php="php has no curl extension (apt-get install php-curl)"
+  php -r 'exit(function_exists("curl_init") ? 0 : 1);' && have_php=1
+fi
+
 # Quick starts: each creates, reads and approves one consent.
 quickstart() { # quickstart NAME COMMAND...
   local name=$1; shift
@@ -77,6 +83,8 @@ quickstart curl_quickstart bash examples/curl/quickstart.sh
 quickstart node_quickstart node examples/node/quickstart.mjs
 if [ -z "$have_python" ]; then skip python_quickstart "$no_python"
 else quickstart python_quickstart "$python" examples/python/quickstart.py; fi
+if [ -z "$have_php" ]; then skip php_quickstart "$no_php"
+else quickstart php_quickstart php examples/php/quickstart.php; fi
 if [ -n "$have_rust" ]; then quickstart rust_quickstart "$rust_bin/quickstart"
 else skip rust_quickstart "examples/rust does not build offline here: $(head -1 "$work/rust-build.txt")"; fi
 
@@ -109,6 +117,8 @@ else
   verifier node node examples/node/verify-webhook.mjs
   if [ -z "$have_python" ]; then skip python_verify "$no_python"
   else verifier python "$python" examples/python/verify_webhook.py; fi
+  if [ -z "$have_php" ]; then skip php_verify "$no_php"
+  else verifier php php examples/php/verify-webhook.php; fi
   if [ -n "$have_rust" ]; then verifier rust "$rust_bin/verify_webhook"
   else skip rust_verify "examples/rust does not build offline here"; fi
 fi
