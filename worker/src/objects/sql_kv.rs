@@ -36,7 +36,19 @@ impl SqlKv {
         Self { sql }
     }
 
+    // The generic methods only (de)serialise; the SQL lives in the plain ones
+    // below, compiled once instead of once per stored type.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> ApiResult<Option<T>> {
+        self.get_text(key)?
+            .map(|v| serde_json::from_str(&v).map_err(internal))
+            .transpose()
+    }
+
+    pub fn put<T: Serialize>(&self, key: &str, value: &T) -> ApiResult<()> {
+        self.put_text(key, serde_json::to_string(value).map_err(internal)?)
+    }
+
+    fn get_text(&self, key: &str) -> ApiResult<Option<String>> {
         let rows: Vec<Row> = self
             .sql
             .exec(
@@ -45,14 +57,10 @@ impl SqlKv {
             )
             .and_then(|c| c.to_array())
             .map_err(internal)?;
-        match rows.into_iter().next() {
-            Some(row) => serde_json::from_str(&row.v).map(Some).map_err(internal),
-            None => Ok(None),
-        }
+        Ok(rows.into_iter().next().map(|row| row.v))
     }
 
-    pub fn put<T: Serialize>(&self, key: &str, value: &T) -> ApiResult<()> {
-        let text = serde_json::to_string(value).map_err(internal)?;
+    fn put_text(&self, key: &str, text: String) -> ApiResult<()> {
         self.sql
             .exec(
                 "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
@@ -79,13 +87,23 @@ impl SqlKv {
         limit: usize,
         newest_first: bool,
     ) -> ApiResult<Vec<(String, T)>> {
+        self.list_text(prefix, limit, newest_first)?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_str(&r.v)
+                    .map(|v| (r.k, v))
+                    .map_err(internal)
+            })
+            .collect()
+    }
+
+    fn list_text(&self, prefix: &str, limit: usize, newest_first: bool) -> ApiResult<Vec<Row>> {
         let order = if newest_first { "DESC" } else { "ASC" };
         let query =
             format!("SELECT k, v FROM kv WHERE k >= ? AND k < ? ORDER BY k {order} LIMIT ?");
         let upper = format!("{prefix}\u{10ffff}");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<Row> = self
-            .sql
+        self.sql
             .exec(
                 &query,
                 vec![
@@ -95,14 +113,7 @@ impl SqlKv {
                 ],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal)?;
-        rows.into_iter()
-            .map(|r| {
-                serde_json::from_str(&r.v)
-                    .map(|v| (r.k, v))
-                    .map_err(internal)
-            })
-            .collect()
+            .map_err(internal)
     }
 
     pub fn count(&self, prefix: &str) -> ApiResult<usize> {
