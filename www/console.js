@@ -216,10 +216,13 @@ function sessionOf(d) {
 }
 
 let refreshing = 0;
-/** Lists deliveries now, then every second for up to 20 s until `until` holds. */
+/**
+ * Lists deliveries now, then every second for up to 20 s until `until`
+ * holds; 5 s when there are none at all (a client without a webhookUrl).
+ */
 async function refreshDeliveries({ until } = {}) {
   const mine = ++refreshing;
-  const deadline = Date.now() + 20000;
+  const started = Date.now();
   for (;;) {
     let list;
     try {
@@ -230,7 +233,8 @@ async function refreshDeliveries({ until } = {}) {
     }
     if (mine !== refreshing) return; // a newer refresh took over
     renderDeliveries(list);
-    if (!until || until(list) || Date.now() > deadline) return;
+    const waited = Date.now() - started;
+    if (!until || until(list) || waited > 20000 || (!list.data.length && waited > 5000)) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

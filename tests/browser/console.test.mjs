@@ -10,7 +10,10 @@ import { createHmac } from "node:crypto";
 import jsQR from "jsqr";
 import { ORIGIN, api, createClient, mobile, launch, screenshot, screenshotOf, eventually } from "./harness.mjs";
 
-let browser, shop, hooks;
+// Each test has its own client: the console's polling stays far below a
+// client's 60 requests a minute however slow the machine.
+let browser, hooks;
+const newShop = () => createClient("Console Shop", hooks.url);
 
 /** A webhook receiver that keeps the raw bytes and headers of every request. */
 async function rawReceiver() {
@@ -29,7 +32,6 @@ async function rawReceiver() {
 
 before(async () => {
   hooks = await rawReceiver();
-  shop = await createClient("Console Shop", hooks.url);
   browser = await launch();
 });
 
@@ -65,7 +67,7 @@ async function paste(page, key, clientId) {
   await page.locator("#key-form button[type=submit]").click();
 }
 
-async function withTestKey(opts) {
+async function withTestKey(shop, opts) {
   const c = await consolePage(opts);
   await paste(c.page, shop.key, shop.id);
   await c.page.locator("body[data-key=ok]").waitFor();
@@ -108,6 +110,7 @@ async function decodeQr(page) {
 }
 
 test("the console refuses a live key before any call, and the sandbox routes refuse it on the server", async () => {
+  const shop = await newShop();
   const { page, context, sent, problems } = await consolePage();
   await paste(page, shop.liveKey, shop.id);
   await page.locator("body[data-key=refused]").waitFor();
@@ -139,6 +142,7 @@ test("the console refuses a live key before any call, and the sandbox routes ref
 });
 
 test("a wrong key is refused by the server with its error shown, and the key form stays usable", async () => {
+  const shop = await newShop();
   const { page, context } = await consolePage();
   await paste(page, "mid_sk_test_" + "x".repeat(32), shop.id);
   await page.locator("body[data-key=refused]").waitFor();
@@ -150,7 +154,8 @@ test("a wrong key is refused by the server with its error shown, and the key for
 });
 
 test("the console creates a consent whose QR decodes to the approval link, shows approval live and the exact signed webhook", async () => {
-  const { page, context, problems } = await withTestKey();
+  const shop = await newShop();
+  const { page, context, problems } = await withTestKey(shop);
   // Kept for this tab only.
   const stored = await page.evaluate(() => [sessionStorage.getItem("mid.console.key"), localStorage.length, document.cookie]);
   assert.deepEqual(stored, [shop.key, 0, ""]);
@@ -197,7 +202,8 @@ test("the console creates a consent whose QR decodes to the approval link, shows
 });
 
 test("rejection and expiry are simulated from the console and shown live", async () => {
-  const { page, context, problems } = await withTestKey();
+  const shop = await newShop();
+  const { page, context, problems } = await withTestKey(shop);
   for (const [action, status] of [["reject", "rejected"], ["expire", "expired"]]) {
     const consent = await createConsent(page, mobile(), `Try ${action}`);
     await page.locator(`#consent-id`).filter({ hasText: consent.id }).waitFor();
@@ -221,7 +227,8 @@ test("rejection and expiry are simulated from the console and shown live", async
 });
 
 test("the console registers a passkey for a sandbox user and signs in with it (virtual authenticator)", async () => {
-  const { page, context, problems } = await withTestKey({ authenticator: true });
+  const shop = await newShop();
+  const { page, context, problems } = await withTestKey(shop, { authenticator: true });
   const number = mobile();
   await page.locator("#user-mobile").fill(number);
   const made = page.waitForResponse((r) => r.url().endsWith("/sandbox/users"));
