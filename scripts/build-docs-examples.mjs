@@ -36,7 +36,7 @@ function page(title, guide, intro, column) {
 <link rel="stylesheet" href="/docs/docs.css">
 </head>
 <body class="docs">
-<header><a class="brand" href="/docs/">MID docs</a> <a href="/openapi.json">openapi.json</a></header>
+<header><a class="brand" href="/docs/">MID docs</a> <a href="/console">Sandbox console</a> <a href="/openapi.json">openapi.json</a></header>
 <main>
 <p><a href="${guide}">← back to the guide</a></p>
 <h1>${escape(title)}</h1>

@@ -101,6 +101,8 @@ Then open its qr.url or GET ${base}/consents/qr/svg/<id> (same headers), approve
 Try the whole flow in a browser (sandbox): ${pages}/demo
   (a second window plays the phone: ${pages}/enroll, then the QR's link)
 
+Sandbox console (paste the test key and client id above): ${pages}/console
+
 Docs: ${base}/docs/   ·   Stop: Ctrl-C
 `);
 } catch (e) {

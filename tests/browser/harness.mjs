@@ -37,13 +37,13 @@ export async function api(method, path, { body, auth, client } = {}) {
   return { status: r.status, json, headers: r.headers, text };
 }
 
-/** A partner (test key) whose webhooks go to `hookUrl`. */
+/** A partner (calls with its test key; its live key and `whsec_` kept) whose webhooks go to `hookUrl`. */
 export async function createClient(name, hookUrl) {
   const r = await api("POST", "/clients", { auth: ADMIN, body: { name, ...(hookUrl ? { webhookUrl: hookUrl } : {}) } });
   if (r.status !== 201) throw new Error(`create client: ${r.status} ${r.text}`);
   const c = r.json;
   return {
-    id: c.id, name: c.name, key: c.apiKeys.test,
+    id: c.id, name: c.name, key: c.apiKeys.test, liveKey: c.apiKeys.live, webhookSecret: c.webhookSecret,
     call: (method, path, body) => api(method, path, { body, auth: c.apiKeys.test, client: c.id }),
   };
 }
@@ -131,6 +131,12 @@ let shot = 0;
 export async function screenshot(page, name) {
   shot += 1;
   await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+}
+
+/** One element only (the docs' images are cut from these). */
+export async function screenshotOf(locator, name) {
+  shot += 1;
+  await locator.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`) });
 }
 
 /**

@@ -6,7 +6,7 @@ import { api } from "./harness.mjs";
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-for (const path of ["/a/cons_0123456789abcdef", "/enroll", "/demo", "/sdk/index.js", "/approve.js", "/style.css", "/"]) {
+for (const path of ["/a/cons_0123456789abcdef", "/enroll", "/demo", "/console", "/console.js", "/docs/", "/docs/reference", "/docs/console", "/sdk/index.js", "/approve.js", "/style.css", "/"]) {
   test(`${path} carries the security headers`, async () => {
     const r = await api("GET", path);
     assert.equal(r.status, 200, r.text);

@@ -187,6 +187,46 @@ async fn failed_deliveries_are_retried_with_identical_bytes_and_logged() {
     );
 }
 
+/// The delivery log shows the exact bytes and headers that were signed and
+/// sent, so a partner (and the sandbox console) can debug a verifier.
+#[tokio::test]
+async fn delivery_log_shows_the_exact_signed_body_and_headers_sent() {
+    let api = shared();
+    let rx = Receiver::start(1).await;
+    let p = partner_with(&api, &rx).await;
+    api.consent(
+        &p,
+        json!({"recipient": "+2348031234567", "intent": "login"}),
+    )
+    .await;
+    let attempts = wait_for(&rx, "consent.created", 2).await;
+    let last = attempts.last().unwrap();
+    verify(&p, last);
+    let d = eventually(10, "delivered", || async {
+        let l = api
+            .test(&p, "GET", "/webhooks/deliveries", None)
+            .await
+            .json();
+        Some(l["data"][0].clone()).filter(|d| d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(d["body"].as_str().unwrap().as_bytes(), last.body.as_slice());
+    let shown = d["lastRequestHeaders"].as_object().unwrap();
+    for name in [
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "X-MID-Event",
+        "Content-Type",
+    ] {
+        assert_eq!(
+            shown.get(name).and_then(Value::as_str),
+            last.header(name),
+            "{name} as sent on the last attempt"
+        );
+    }
+}
+
 #[tokio::test]
 async fn concurrent_decisions_make_exactly_one_terminal_event() {
     let api = shared();

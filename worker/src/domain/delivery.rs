@@ -47,6 +47,11 @@ pub struct Delivery {
     pub last_attempt_at: Option<i64>,
     pub next_attempt_at: Option<i64>,
     pub response_status: Option<u16>,
+    /// The headers of the last attempt as sent (signatures included), so a
+    /// partner can see exactly what was signed. Absent in records stored
+    /// before this field existed, until their next attempt.
+    #[serde(default)]
+    pub last_request_headers: Option<Vec<(String, String)>>,
 }
 
 /// How one attempt ended, as the sender saw it.
@@ -86,7 +91,19 @@ impl Delivery {
             last_attempt_at: None,
             next_attempt_at: Some(now),
             response_status: None,
+            last_request_headers: None,
         }
+    }
+
+    /// Remembers the headers of the attempt just made with `request`.
+    pub fn sent(&mut self, request: &WebhookRequest) {
+        self.last_request_headers = Some(
+            request
+                .headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
+        );
     }
 
     /// Applies one attempt's outcome. 2xx delivers; anything else (3xx,
@@ -173,6 +190,13 @@ impl Delivery {
             "lastAttemptAt": self.last_attempt_at.map(rfc3339),
             "nextAttemptAt": self.next_attempt_at.map(rfc3339),
             "responseStatus": self.response_status,
+            "body": self.body,
+            "lastRequestHeaders": self.last_request_headers.as_ref().map(|headers| {
+                headers
+                    .iter()
+                    .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                    .collect::<serde_json::Map<_, _>>()
+            }),
         })
     }
 }
@@ -271,6 +295,45 @@ mod tests {
         assert_eq!(d.status, DeliveryStatus::Pending);
         assert_eq!(d.next_attempt_at, Some(NOW));
         assert!(!d.is_finished());
+    }
+
+    #[test]
+    fn the_view_shows_the_exact_body_and_the_last_attempts_signed_headers() {
+        let mut d = delivery();
+        let v = d.view();
+        assert_eq!(v["body"], "{}");
+        assert!(v["lastRequestHeaders"].is_null(), "no attempt yet: {v}");
+        let key = b"k".to_vec();
+        let first = d.request(
+            "https://partner.example/hook",
+            std::slice::from_ref(&key),
+            NOW,
+        );
+        d.sent(&first);
+        d.record(&answered(500), NOW, BASE);
+        let second = d.request("https://partner.example/hook", &[key], NOW + 5_000);
+        d.sent(&second);
+        let v = d.view();
+        let shown = &v["lastRequestHeaders"];
+        for (name, value) in &second.headers {
+            assert_eq!(shown[*name], value.as_str(), "{name}");
+        }
+        assert_eq!(shown["webhook-timestamp"], (NOW / 1000 + 5).to_string());
+        assert_eq!(
+            shown.as_object().map(|o| o.len()),
+            Some(second.headers.len())
+        );
+        assert_eq!(v["body"], second.body);
+    }
+
+    #[test]
+    fn a_record_stored_before_the_headers_field_still_reads() {
+        let mut stored = serde_json::to_value(delivery()).unwrap();
+        if let Some(o) = stored.as_object_mut() {
+            o.remove("lastRequestHeaders");
+        }
+        let d: Delivery = serde_json::from_value(stored).unwrap();
+        assert_eq!(d.last_request_headers, None);
     }
 
     #[test]

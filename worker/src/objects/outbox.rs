@@ -17,7 +17,8 @@ use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::open;
 use crate::domain::delivery::{
-    claim_until, next_alarm, retry_horizon_ms, Delivery, Outcome, BATCH, MAX_IN_FLIGHT,
+    claim_until, next_alarm, retry_horizon_ms, Delivery, Outcome, WebhookRequest, BATCH,
+    MAX_IN_FLIGHT,
 };
 use crate::domain::ids;
 use crate::domain::tenant::Mode;
@@ -195,16 +196,19 @@ impl WebhookOutbox {
         let attempts = due.into_iter().map(|d| {
             let target = &target;
             async move {
-                let outcome = match target {
-                    Ok((url, keys)) => sender.send(&d.request(url, keys, now_ms())).await,
-                    Err(_) => Outcome::Unreachable,
+                let (outcome, sent) = match target {
+                    Ok((url, keys)) => {
+                        let request = d.request(url, keys, now_ms());
+                        (sender.send(&request).await, Some(request))
+                    }
+                    Err(_) => (Outcome::Unreachable, None),
                 };
-                (d.id, outcome)
+                (d.id, outcome, sent)
             }
         });
         let mut results = stream::iter(attempts).buffer_unordered(MAX_IN_FLIGHT);
-        while let Some((id, outcome)) = results.next().await {
-            if let Err(e) = self.record(&id, &outcome) {
+        while let Some((id, outcome, sent)) = results.next().await {
+            if let Err(e) = self.record(&id, &outcome, sent.as_ref()) {
                 worker::console_error!("outbox record {id}: {e:?}");
             }
         }
@@ -234,10 +238,13 @@ impl WebhookOutbox {
 
     /// Applies an outcome to the stored record (re-read: an operator retry
     /// may have changed it while the attempt was in flight).
-    fn record(&self, id: &str, outcome: &Outcome) -> ApiResult<()> {
+    fn record(&self, id: &str, outcome: &Outcome, sent: Option<&WebhookRequest>) -> ApiResult<()> {
         let Some(mut d) = self.store.get(id)? else {
             return Ok(());
         };
+        if let Some(request) = sent {
+            d.sent(request);
+        }
         d.record(outcome, now_ms(), self.retry_base_ms);
         self.store.save(&d)
     }
