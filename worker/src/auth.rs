@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::domain::client::ClientRecord;
 use crate::domain::crypto::{ct_eq, sha256, sha256_hex};
 use crate::domain::ids;
+use crate::domain::rate_limit::Verdict;
 use crate::domain::tenant::Tenant;
 use crate::error::{ApiError, ApiResult};
 use crate::http::header;
@@ -87,14 +88,26 @@ pub async fn caller(req: &Request, app: &App) -> ApiResult<Caller> {
             Err(ApiError::Unauthorized)
         };
     }
-    partner_from_key(req, app, &token)
+    partner_from_key(req, app, &token, None)
         .await
-        .map(|p| Caller::Partner(Box::new(p)))
+        .map(|(p, _)| Caller::Partner(Box::new(p)))
 }
 
 pub async fn partner(req: &Request, app: &App) -> ApiResult<Partner> {
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-    partner_from_key(req, app, &token).await
+    Ok(partner_from_key(req, app, &token, None).await?.0)
+}
+
+/// [`partner`] for a consent creation: the same one call also counts a
+/// consent to `recipient` when given (and the request is allowed), and
+/// answers that bucket's verdict.
+pub async fn partner_creating(
+    req: &Request,
+    app: &App,
+    recipient: Option<&str>,
+) -> ApiResult<(Partner, Option<Verdict>)> {
+    let token = bearer(req).ok_or(ApiError::Unauthorized)?;
+    partner_from_key(req, app, &token, recipient).await
 }
 
 pub async fn operator(req: &Request, app: &App) -> ApiResult<()> {
@@ -107,7 +120,12 @@ pub async fn operator(req: &Request, app: &App) -> ApiResult<()> {
     }
 }
 
-async fn partner_from_key(req: &Request, app: &App, token: &str) -> ApiResult<Partner> {
+async fn partner_from_key(
+    req: &Request,
+    app: &App,
+    token: &str,
+    recipient: Option<&str>,
+) -> ApiResult<(Partner, Option<Verdict>)> {
     let livemode = if token.starts_with("mid_sk_live_") {
         true
     } else if token.starts_with("mid_sk_test_") {
@@ -121,8 +139,16 @@ async fn partner_from_key(req: &Request, app: &App, token: &str) -> ApiResult<Pa
     }
     // One hop: the client's own object checks the key, the status and the rate
     // together, from strongly consistent state (never a stale KV copy).
-    let Authenticated { client, verdict } = ClientObjectClient::new(&app.env, &claimed)?
-        .authenticate(sha256_hex(token.as_bytes()), livemode)
+    let Authenticated {
+        client,
+        verdict,
+        recipient,
+    } = ClientObjectClient::new(&app.env, &claimed)?
+        .authenticate(
+            sha256_hex(token.as_bytes()),
+            livemode,
+            recipient.map(str::to_owned),
+        )
         .await
         .map_err(|e| match e {
             // An unknown client id looks like a wrong key.
@@ -136,7 +162,7 @@ async fn partner_from_key(req: &Request, app: &App, token: &str) -> ApiResult<Pa
         });
     }
     wake_outbox_once(app, &client.id, livemode).await;
-    Ok(Partner { client, livemode })
+    Ok((Partner { client, livemode }, recipient))
 }
 
 thread_local! {

@@ -4,12 +4,15 @@
 //! per-consent bucket in `X-RateLimit-*`.
 
 use serde_json::Value;
+use worker::Env;
 
 use crate::app::App;
 use crate::domain::ids;
 use crate::domain::limits;
+use crate::domain::webauthn::{AuthenticationResponseJSON, WebauthnError};
 use crate::error::{ApiError, ApiResult};
-use crate::objects::consent::{Access, ConsentClient};
+use crate::objects::consent::ConsentClient;
+use crate::objects::credential_index::CredentialIndexClient;
 use crate::objects::user::UserClient;
 
 /// The consent object of `id` (404 for anything not shaped like a consent id).
@@ -39,8 +42,26 @@ pub fn phone_limited<T>(app: &App, result: ApiResult<T>) -> ApiResult<T> {
     result
 }
 
-/// The consent view for the approval-link `token` (a counted phone-side call):
-/// what opens `/fido/authenticate/*` with `consentId`.
-pub async fn consent_with_token(app: &App, id: &str, token: String) -> ApiResult<Value> {
-    phone_limited(app, consent(app, id)?.get(&Access::Token { token }).await)
+/// The user whose passkey made a discoverable assertion: the user handle
+/// names it (the user id; §7.2 step 6 requires one here) and that user's
+/// object then checks the credential is really its own. Without a handle the
+/// credential index answers (one more object call).
+pub async fn passkey_owner(env: &Env, response: &Value) -> ApiResult<String> {
+    let parsed: AuthenticationResponseJSON =
+        serde_json::from_value(response.clone()).map_err(|_| WebauthnError::MalformedResponse)?;
+    let handle_user = parsed
+        .response
+        .user_handle
+        .as_deref()
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .filter(|u| ids::is_id(u, "user_", 16))
+        .map(str::to_owned);
+    match handle_user {
+        Some(u) => Ok(u),
+        None => Ok(CredentialIndexClient::new(env, &parsed.raw_id)?
+            .get()
+            .await?
+            .ok_or(WebauthnError::UnknownCredential)?
+            .user_id),
+    }
 }

@@ -11,16 +11,14 @@ use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::crypto::{open, seal, sha256_hex};
 use crate::domain::idempotency::{self, Begin};
 use crate::domain::input::{InputError, JsonObject};
+use crate::domain::rate_limit::Verdict;
 use crate::domain::{ids, qr};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{body, bytes, header, json, query, set_header};
 use crate::lookup::{consent, phone_limited};
+use crate::objects::client::ClientObjectClient;
 use crate::objects::consent::{Access, ConsentClient, Secrets, TOKEN_SEAL};
 use crate::objects::idempotency::IdempotencyClient;
-use crate::objects::limiter::LimiterClient;
-
-/// Consents per (client, recipient) per minute.
-const RECIPIENT_LIMIT: u32 = 5;
 const IDEMPOTENT_REPLAY_SEAL: &str = "idempotent-replay";
 
 fn approval_url(app: &App, id: &str, token: &str) -> String {
@@ -39,12 +37,34 @@ fn qr_links(app: &App, id: &str, token: &str) -> Value {
 /// consent behind it are recorded (prepared) before the consent is created,
 /// so a retry after a crash at any point re-runs the same, idempotent
 /// creation and gets the same answer: never a second consent for one key.
+///
+/// Without a key, the client's object counts the recipient's limit in the
+/// same call that authenticates (one object call before the work). With a
+/// key it is counted only once the key is fresh (a replay never counts).
 pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
-    let partner = auth::partner(&req, app).await?;
-    let raw = body(&mut req).await?;
-    let new = NewConsent::parse(&raw)?;
-    let Some(key) = header(&req, "Idempotency-Key") else {
-        return Ok(json(201, &create_consent(app, &partner, new).await?));
+    let key = header(&req, "Idempotency-Key");
+    // Read first, reported after authentication: a bad body of an
+    // unauthenticated caller is still a 401.
+    let raw = body(&mut req).await;
+    let parsed = raw.as_deref().ok().map(NewConsent::parse);
+    let recipient = match (&key, &parsed) {
+        (None, Some(Ok(new))) => Some(new.recipient.as_str()),
+        _ => None,
+    };
+    let (partner, counted) = auth::partner_creating(&req, app, recipient).await?;
+    let raw = raw?;
+    let new = match parsed {
+        Some(p) => p?,
+        None => NewConsent::parse(&raw)?,
+    };
+    let Some(key) = key else {
+        return Ok(json(
+            201,
+            &prepare_consent(app, &partner, new, counted)
+                .await?
+                .created(app)
+                .await?,
+        ));
     };
     idempotency::validate_key(&key)?;
     let scope =
@@ -83,7 +103,7 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
         }
         (Begin::InFlight, _) => return Err(in_progress()),
     };
-    let prepared = match prepare_consent(app, &partner, new).await {
+    let prepared = match prepare_consent(app, &partner, new, None).await {
         Ok(p) => p,
         Err(e) => {
             // Nothing was created: the partner may retry with the same key now.
@@ -133,6 +153,12 @@ impl Prepared {
             .create(&self.consent, &self.secrets)
             .await
     }
+
+    /// Creates it; the 201 body.
+    async fn created(self, app: &App) -> ApiResult<Value> {
+        self.create(app).await?;
+        Ok(self.view)
+    }
 }
 
 /// The stored reply is sealed under a key derived from the Idempotency-Key
@@ -158,24 +184,28 @@ pub(crate) async fn create_consent(
     partner: &auth::Partner,
     new: NewConsent,
 ) -> ApiResult<Value> {
-    let prepared = prepare_consent(app, partner, new).await?;
-    prepared.create(app).await?;
-    Ok(prepared.view)
+    prepare_consent(app, partner, new, None)
+        .await?
+        .created(app)
+        .await
 }
 
-/// Checks the recipient limit and draws the consent's id and secrets; creates nothing.
+/// Checks the recipient limit (`counted`: already counted by the
+/// authenticating call) and draws the consent's id and secrets; creates nothing.
 async fn prepare_consent(
     app: &App,
     partner: &auth::Partner,
     new: NewConsent,
+    counted: Option<Verdict>,
 ) -> ApiResult<Prepared> {
-    let verdict = LimiterClient::new(&app.env)
-        .hit(
-            &format!("recipient:{}:{}", partner.client.id, new.recipient),
-            RECIPIENT_LIMIT,
-            60_000,
-        )
-        .await?;
+    let verdict = match counted {
+        Some(v) => v,
+        None => {
+            ClientObjectClient::new(&app.env, &partner.client.id)?
+                .hit_recipient(&new.recipient)
+                .await?
+        }
+    };
     if !verdict.allowed {
         // The headers describe the bucket that refused, not the client's.
         app.rate.set(Some(verdict));

@@ -8,19 +8,17 @@ use worker::{Request, Response};
 use crate::app::App;
 use crate::auth::{self, Partner};
 use crate::domain::fido::{
-    self, authentication_options, Ceremony, CeremonyHome, CeremonyKind, ConsentLink, Rp,
-    CEREMONY_TTL_MS,
+    self, authentication_options, Ceremony, CeremonyHome, CeremonyKind, Rp, CEREMONY_TTL_MS,
 };
 use crate::domain::ids;
 use crate::domain::input::{InputError, JsonObject};
+use crate::domain::random::Random;
 use crate::domain::tenant::Tenant;
-use crate::domain::webauthn::{base64url_encode, AuthenticationResponseJSON, WebauthnError};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::webauthn::{base64url_encode, WebauthnError};
+use crate::error::ApiResult;
 use crate::http::{body, header, json};
 use crate::lookup;
 use crate::objects::ceremony::CeremonyClient;
-use crate::objects::consent::Access;
-use crate::objects::credential_index::CredentialIndexClient;
 use crate::objects::registration_token::consume_registration_token;
 use crate::objects::user::{SignedIn, UserClient};
 
@@ -40,10 +38,20 @@ fn mint_ceremony(
     kind: CeremonyKind,
     user_id: Option<&str>,
 ) -> Ceremony {
+    mint(app, tenant, rp, kind, |r| fido::ceremony_id(r, user_id))
+}
+
+fn mint(
+    app: &App,
+    tenant: &Tenant,
+    rp: Rp,
+    kind: CeremonyKind,
+    id_of: impl FnOnce(&mut dyn Random) -> String,
+) -> Ceremony {
     let (id, challenge) = app.rng(|r| {
         let mut challenge = [0u8; 32];
         r.fill(&mut challenge);
-        (fido::ceremony_id(r, user_id), base64url_encode(&challenge))
+        (id_of(r), base64url_encode(&challenge))
     });
     Ceremony {
         id,
@@ -160,29 +168,6 @@ pub async fn register_complete(mut req: Request, app: &App) -> ApiResult<Respons
     Ok(json(201, &device))
 }
 
-/// The consent a phone-path call names, opened with its approval token: the
-/// consent's tenant and recipient. Decided -> 409, expired -> 410.
-async fn consent_for(app: &App, o: &JsonObject) -> ApiResult<(Tenant, ConsentLink)> {
-    let consent_id = o.required_str("consentId")?;
-    let token = o.required_str("token")?.to_owned();
-    let view = lookup::consent_with_token(app, consent_id, token).await?;
-    match view["status"].as_str() {
-        Some("pending" | "scanned") => {}
-        Some("expired") => return Err(ApiError::Expired),
-        _ => return Err(ApiError::decided()),
-    }
-    let text = |k: &str| view[k].as_str().map(str::to_owned);
-    let (Some(client_id), Some(recipient)) = (text("clientId"), text("recipient")) else {
-        return Err(ApiError::Internal("consent view without client".into()));
-    };
-    let tenant = Tenant::new(client_id, view["livemode"].as_bool().unwrap_or(false));
-    let link = ConsentLink {
-        consent_id: consent_id.to_owned(),
-        recipient,
-    };
-    Ok((tenant, link))
-}
-
 /// A discoverable ceremony (no user known at begin) in its own object.
 async fn begin_discoverable(app: &App, ceremony: Ceremony) -> ApiResult<Response> {
     let options = json!(authentication_options(&ceremony, None));
@@ -192,21 +177,28 @@ async fn begin_discoverable(app: &App, ceremony: Ceremony) -> ApiResult<Response
 }
 
 /// Phone path of `begin`: `{consentId, token}`, on the service's RP (the hosted
-/// approval page), discoverable (the recipient's passkey answers).
+/// approval page), discoverable (the recipient's passkey answers). One call:
+/// the consent's object counts it, checks the token and status, and keeps
+/// the ceremony (whose id names the consent) with the consent.
 async fn phone_begin(app: &App, o: &JsonObject) -> ApiResult<Response> {
     if o.has("userId") {
         return Err(InputError::invalid("userId", "cannot be combined with consentId").into());
     }
-    let (tenant, link) = consent_for(app, o).await?;
-    let mut ceremony = mint_ceremony(
+    let consent_id = o.required_str("consentId")?;
+    let token = o.required_str("token")?.to_owned();
+    let consent = lookup::consent(app, consent_id)?;
+    // The consent's object fills in its client, mode and recipient.
+    let unknown = Tenant::new(String::new(), false);
+    let ceremony = mint(
         app,
-        &tenant,
+        &unknown,
         service_rp(app),
         CeremonyKind::Authentication,
-        None,
+        |r| fido::consent_ceremony_id(r, consent_id),
     );
-    ceremony.consent = Some(link);
-    begin_discoverable(app, ceremony).await
+    let id = ceremony.id.clone();
+    let options = lookup::phone_limited(app, consent.phone_begin(token, ceremony).await)?;
+    Ok(begun(&id, options))
 }
 
 /// `POST /fido/authenticate/begin {userId}` or `{}` (discoverable sign-in), or
@@ -232,42 +224,17 @@ pub async fn authenticate_begin(mut req: Request, app: &App) -> ApiResult<Respon
     }
 }
 
-/// Consumes a discoverable ceremony, finds the credential's owner and verifies
-/// there. `link` is the consent of a phone-path call (`None` on the partner
-/// path): a ceremony only completes on the path that began it.
+/// Consumes a partner-path discoverable ceremony, finds the credential's
+/// owner and verifies there.
 async fn complete_discoverable(
     app: &App,
     id: &str,
     tenant: &Tenant,
-    link: Option<&ConsentLink>,
     response: Value,
 ) -> ApiResult<SignedIn> {
     // Consume first (single use whatever the outcome), then find the owner.
-    let ceremony = CeremonyClient::new(&app.env, id)?
-        .take(tenant, link)
-        .await?;
-    let parsed: AuthenticationResponseJSON =
-        serde_json::from_value(response.clone()).map_err(|_| WebauthnError::MalformedResponse)?;
-    // A discoverable assertion names its user (the user handle is the user id,
-    // §7.2 step 6 requires it here); the user object then checks that the
-    // credential is really its own. Without one, the credential index answers.
-    let handle_user = parsed
-        .response
-        .user_handle
-        .as_deref()
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .filter(|u| ids::is_id(u, "user_", 16))
-        .map(str::to_owned);
-    let user_id = match handle_user {
-        Some(u) => u,
-        None => {
-            CredentialIndexClient::new(&app.env, &parsed.raw_id)?
-                .get()
-                .await?
-                .ok_or(WebauthnError::UnknownCredential)?
-                .user_id
-        }
-    };
+    let ceremony = CeremonyClient::new(&app.env, id)?.take(tenant).await?;
+    let user_id = lookup::passkey_owner(&app.env, &response).await?;
     UserClient::new(&app.env, &user_id)?
         .authenticate(None, Some(ceremony), tenant, response)
         .await
@@ -275,28 +242,16 @@ async fn complete_discoverable(
 
 /// Phone path of `complete`: `{ceremonyId, consentId, token, response}`; a
 /// passkey that may decide the consent (DESIGN §2) approves it, exactly once.
+/// The consent's object does it all (it holds the ceremony; only a ceremony
+/// begun for this consent on the phone path is there) and asks the passkey's
+/// user object to verify.
 async fn phone_complete(app: &App, o: &JsonObject) -> ApiResult<Response> {
-    let (id, home) = ceremony_of(o)?;
+    let (id, _) = ceremony_of(o)?;
     let response = response_of(o)?;
-    let (tenant, link) = consent_for(app, o).await?;
-    if home != CeremonyHome::Own {
-        return Err(WebauthnError::CeremonyExpired.into());
-    }
-    let signed_in = complete_discoverable(app, &id, &tenant, Some(&link), response).await?;
+    let consent = lookup::consent(app, o.required_str("consentId")?)?;
     let token = o.required_str("token")?.to_owned();
-    let consent = lookup::consent(app, &link.consent_id)?
-        .decide(
-            &Access::Verified { token },
-            "approve",
-            Some(&signed_in.user),
-            Some(&signed_in.device),
-        )
-        .await?;
-    Ok(json(
-        200,
-        &json!({"verified": true, "userId": signed_in.user.id, "deviceId": signed_in.device.id,
-            "consent": consent}),
-    ))
+    let approved = consent.phone_complete(token, id, response).await;
+    Ok(json(200, &lookup::phone_limited(app, approved)?))
 }
 
 /// `POST /fido/authenticate/complete {ceremonyId, response}` (+ `consentId, token`
@@ -319,7 +274,9 @@ pub async fn authenticate_complete(mut req: Request, app: &App) -> ApiResult<Res
                 .authenticate(Some(&id), None, &tenant, response)
                 .await?
         }
-        CeremonyHome::Own => complete_discoverable(app, &id, &tenant, None, response).await?,
+        CeremonyHome::Own => complete_discoverable(app, &id, &tenant, response).await?,
+        // A phone ceremony completes only on the phone path.
+        CeremonyHome::Consent(_) => return Err(WebauthnError::CeremonyExpired.into()),
     };
     Ok(json(
         200,

@@ -1,6 +1,7 @@
-//! `CeremonyObject`: one object per discoverable ceremony (a sign-in begun
-//! with no user known: partner-path `{}` or the phone path of a consent),
-//! holding only that ceremony until it is taken, once, or expires.
+//! `CeremonyObject`: one object per partner-path discoverable ceremony (a
+//! sign-in begun with `{}`: no user known), holding only that ceremony until
+//! it is taken, once, or expires. Phone-path ceremonies live with their
+//! consent (`ConsentObject`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,7 +10,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 use super::rpc;
 use super::sql_kv::SqlKv;
 use crate::app::now_ms;
-use crate::domain::fido::{Ceremony, ConsentLink};
+use crate::domain::fido::Ceremony;
 use crate::domain::passkeys::{self, Completer};
 use crate::domain::tenant::Tenant;
 use crate::domain::webauthn::WebauthnError;
@@ -24,12 +25,8 @@ const CEREMONY: &str = "ceremony";
 pub enum CeremonyCall {
     /// Stores the ceremony (and an alarm to drop it at expiry).
     Store { ceremony: Box<Ceremony> },
-    /// Consumes it for `tenant` on the path that began it: `consent` is the
-    /// phone path's consent, `None` on the partner path. Replies the ceremony.
-    Take {
-        tenant: Tenant,
-        consent: Option<ConsentLink>,
-    },
+    /// Consumes it for `tenant` (partner path). Replies the ceremony.
+    Take { tenant: Tenant },
 }
 
 #[durable_object]
@@ -67,19 +64,12 @@ impl CeremonyObject {
                     .await?;
                 rpc::reply(())
             }
-            CeremonyCall::Take { tenant, consent } => {
-                rpc::reply(self.take(&tenant, consent.as_ref(), now)?)
-            }
+            CeremonyCall::Take { tenant } => rpc::reply(self.take(&tenant, now)?),
         }
     }
 
     /// Single use whatever the outcome; another tenant neither sees nor burns it.
-    fn take(
-        &self,
-        tenant: &Tenant,
-        consent: Option<&ConsentLink>,
-        now: i64,
-    ) -> ApiResult<Ceremony> {
+    fn take(&self, tenant: &Tenant, now: i64) -> ApiResult<Ceremony> {
         let ceremony: Ceremony = self
             .kv
             .get(CEREMONY)?
@@ -87,8 +77,9 @@ impl CeremonyObject {
         passkeys::may_take(&ceremony, Completer::Partner(tenant))?;
         self.kv.delete(CEREMONY)?;
         ceremony.check_live(now)?;
-        // Completes only on the path that began it.
-        if ceremony.consent.as_ref() != consent {
+        // A phone ceremony stored here before they moved to their consent
+        // completes on no path.
+        if ceremony.consent.is_some() {
             return Err(WebauthnError::CeremonyExpired.into());
         }
         Ok(ceremony)
@@ -117,16 +108,11 @@ impl CeremonyClient {
         .await
     }
 
-    pub async fn take(
-        &self,
-        tenant: &Tenant,
-        consent: Option<&ConsentLink>,
-    ) -> ApiResult<Ceremony> {
+    pub async fn take(&self, tenant: &Tenant) -> ApiResult<Ceremony> {
         rpc::invoke(
             &self.stub,
             &CeremonyCall::Take {
                 tenant: tenant.clone(),
-                consent: consent.cloned(),
             },
         )
         .await

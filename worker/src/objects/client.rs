@@ -4,7 +4,8 @@
 //! and sealed secrets, and the per-client rate counter.
 //!
 //! A partner request reaches it in one hop from `X-Client-ID`: key check,
-//! status and rate limit are one synchronous step here. Every change is a
+//! status and rate limit are one synchronous step here (for a consent
+//! creation, with the per-recipient limit). Every change is a
 //! read-modify-write with no `.await` inside, so an operator's suspension and a
 //! partner's concurrent rename cannot undo each other. KV `CLIENTS` stays the
 //! directory, written through from here after each change.
@@ -27,6 +28,14 @@ const RECORD: &str = "client";
 const RATE: &str = "rate";
 const BILLING: &str = "billing";
 const RATE_WINDOW_MS: i64 = 60_000;
+/// Per-recipient consent counters: `rcpt:<window start, 16 digits>:<recipient>`.
+/// Fixed windows share their boundaries, so past windows sort first.
+const RECIPIENT: &str = "rcpt:";
+/// Consents per (client, recipient) per minute (test and live together).
+pub const RECIPIENT_LIMIT: u32 = 5;
+const RECIPIENT_WINDOW_MS: i64 = 60_000;
+/// Past windows' counters dropped per hit (a hit adds at most one).
+const RECIPIENT_SWEEP: usize = 8;
 
 /// The calls a `ClientObject` serves.
 #[derive(Debug, Serialize, Deserialize)]
@@ -35,9 +44,18 @@ pub enum ClientCall {
     /// Stores a new client (409 if the id exists).
     Create { record: Box<ClientRecord> },
     /// Checks an API key (SHA-256 hex) of one mode, the status, and counts one
-    /// request against the plan's limit. Replies [`Authenticated`].
+    /// request against the plan's limit; with `recipient` (a consent creation)
+    /// and if that request is allowed, counts one consent to that recipient
+    /// too. Replies [`Authenticated`].
     #[serde(rename_all = "camelCase")]
-    Authenticate { key_hash: String, livemode: bool },
+    Authenticate {
+        key_hash: String,
+        livemode: bool,
+        #[serde(default)]
+        recipient: Option<String>,
+    },
+    /// Counts one consent to `recipient` ([`RECIPIENT_LIMIT`] a minute). Replies a [`Verdict`].
+    HitRecipient { recipient: String },
     /// The record (404 if none).
     Get,
     /// Applies a `PUT /clients/:id` body, validated here against the current
@@ -88,6 +106,9 @@ pub struct Authenticated {
     pub client: ClientRecord,
     /// The rate-limit verdict (may refuse: the worker answers 429 with its headers).
     pub verdict: Verdict,
+    /// The recipient's verdict, when one was asked for and the request was allowed.
+    #[serde(default)]
+    pub recipient: Option<Verdict>,
 }
 
 #[durable_object]
@@ -111,9 +132,20 @@ impl ClientObject {
     async fn handle(&self, id: String, call: ClientCall, now: i64) -> ApiResult<Value> {
         match call {
             ClientCall::Create { record } => self.create(*record).await.and_then(rpc::reply),
-            ClientCall::Authenticate { key_hash, livemode } => {
+            ClientCall::Authenticate {
+                key_hash,
+                livemode,
+                recipient,
+            } => {
                 let client = self.load(&id).await?;
-                rpc::reply(self.authenticate(client, &key_hash, livemode, now)?)
+                let mut authenticated = self.authenticate(client, &key_hash, livemode, now)?;
+                if let (true, Some(r)) = (authenticated.verdict.allowed, recipient) {
+                    authenticated.recipient = Some(self.hit_recipient(&r, now)?);
+                }
+                rpc::reply(authenticated)
+            }
+            ClientCall::HitRecipient { recipient } => {
+                rpc::reply(self.hit_recipient(&recipient, now)?)
             }
             ClientCall::Get => rpc::reply(self.load(&id).await?),
             ClientCall::WebhookTarget => {
@@ -246,7 +278,28 @@ impl ClientObject {
         let mut window: Window = self.kv.get(RATE)?.unwrap_or_default();
         let verdict = window.hit(now, client.plan.requests_per_minute(), RATE_WINDOW_MS);
         self.kv.put(RATE, &window)?;
-        Ok(Authenticated { client, verdict })
+        Ok(Authenticated {
+            client,
+            verdict,
+            recipient: None,
+        })
+    }
+
+    /// One consent to `recipient` in the current minute (synchronous).
+    fn hit_recipient(&self, recipient: &str, now: i64) -> ApiResult<Verdict> {
+        let start = now - now.rem_euclid(RECIPIENT_WINDOW_MS);
+        let current = format!("{RECIPIENT}{start:016}:");
+        for (key, _) in self.kv.list::<Value>(RECIPIENT, RECIPIENT_SWEEP, false)? {
+            if key >= current {
+                break;
+            }
+            self.kv.delete(&key)?;
+        }
+        let key = format!("{current}{recipient}");
+        let mut window: Window = self.kv.get(&key)?.unwrap_or_default();
+        let verdict = window.hit(now, RECIPIENT_LIMIT, RECIPIENT_WINDOW_MS);
+        self.kv.put(&key, &window)?;
+        Ok(verdict)
     }
 
     /// Stores the record (the authority), then writes the directory through.
@@ -304,9 +357,26 @@ impl ClientObjectClient {
         .await
     }
 
-    pub async fn authenticate(&self, key_hash: String, livemode: bool) -> ApiResult<Authenticated> {
-        self.call(ClientCall::Authenticate { key_hash, livemode })
-            .await
+    /// `recipient`: also count a consent to it (see [`ClientCall::Authenticate`]).
+    pub async fn authenticate(
+        &self,
+        key_hash: String,
+        livemode: bool,
+        recipient: Option<String>,
+    ) -> ApiResult<Authenticated> {
+        self.call(ClientCall::Authenticate {
+            key_hash,
+            livemode,
+            recipient,
+        })
+        .await
+    }
+
+    pub async fn hit_recipient(&self, recipient: &str) -> ApiResult<Verdict> {
+        self.call(ClientCall::HitRecipient {
+            recipient: recipient.to_owned(),
+        })
+        .await
     }
 
     pub async fn get(&self) -> ApiResult<ClientRecord> {

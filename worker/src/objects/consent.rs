@@ -16,16 +16,22 @@ use super::sql_kv::SqlKv;
 use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::consent::{
-    create_step, creation_digest, Consent, CreateStep, Decision, DeviceRef, UserRef,
+    create_step, creation_digest, Consent, CreateStep, Decision, DeviceRef, Status, UserRef,
 };
 use crate::domain::crypto::{b64url, ct_eq, matches_hash, open};
 use crate::domain::device_key::DecisionRefusal;
+use crate::domain::fido::{
+    authentication_options, ceremony_home, Ceremony, CeremonyHome, ConsentLink,
+};
 use crate::domain::limits::{self, PhoneGate};
 use crate::domain::random::Random;
 use crate::domain::rate_limit::SlidingLog;
 use crate::domain::tenant::Tenant;
+use crate::domain::webauthn::WebauthnError;
 use crate::domain::webhook::{consent_event_data, consent_event_name};
 use crate::error::{ApiError, ApiResult};
+use crate::lookup;
+use crate::objects::user::UserClient;
 
 pub const BINDING: &str = "CONSENTS";
 /// Sealing purpose of approval-link tokens.
@@ -41,6 +47,11 @@ const TAKEN: &str = "challenge_taken";
 const CHALLENGE_TTL_MS: i64 = 300_000;
 /// The phone-side request log of this consent (DESIGN "Rate limits").
 const PHONE_LOG: &str = "phone_log";
+/// Phone-path passkey ceremonies begun for this consent, by ceremony id. At
+/// most 30 begins a minute pass the phone gate and each lives 5 minutes, so
+/// a scan of [`CEREMONY_SCAN`] sees them all.
+const PHONE_CEREMONY: &str = "pcer:";
+const CEREMONY_SCAN: usize = 200;
 
 /// Secrets of one consent: hashes, and the sealed token for QR images.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,9 +73,6 @@ pub enum Access {
     Secret { client_secret: String },
     /// The person's phone, with the approval-link token.
     Token { token: String },
-    /// The person's phone with the approval-link token, after the worker verified
-    /// a passkey of the recipient: may approve.
-    Verified { token: String },
     /// The person's device app, after the worker verified a device key's
     /// signature over the challenge this object gave up (`takeChallenge`) for
     /// this decision: may approve, once per challenge.
@@ -113,6 +121,23 @@ pub enum ConsentCall {
     },
     /// Consumes the scan challenge for a device decision attempt; replies [`TakenChallenge`].
     TakeChallenge,
+    /// Phone path of `/fido/authenticate/begin`: a counted phone-side call on
+    /// an open consent; stores `ceremony` (its client, mode and consent filled
+    /// in here) for this consent and replies its options.
+    PhoneBegin {
+        token: String,
+        ceremony: Box<Ceremony>,
+    },
+    /// Phone path of `/fido/authenticate/complete`: a counted phone-side call
+    /// on an open consent; consumes this consent's ceremony (single use
+    /// whatever the outcome), has the passkey's user object verify the
+    /// assertion and DESIGN §2, then approves. Replies the complete's body.
+    #[serde(rename_all = "camelCase")]
+    PhoneComplete {
+        token: String,
+        ceremony_id: String,
+        response: Value,
+    },
     /// Sandbox: expire now.
     Expire { access: Access },
 }
@@ -157,6 +182,14 @@ impl DurableObject for ConsentObject {
                     device,
                 } => self.decide(access, decision, user, device).await,
                 ConsentCall::TakeChallenge => self.take_challenge().await,
+                ConsentCall::PhoneBegin { token, ceremony } => {
+                    self.phone_begin(token, *ceremony).await
+                }
+                ConsentCall::PhoneComplete {
+                    token,
+                    ceremony_id,
+                    response,
+                } => self.phone_complete(token, &ceremony_id, response).await,
                 ConsentCall::Expire { access } => self.force_expire(access).await,
             }
         })
@@ -208,18 +241,14 @@ impl DurableObject for ConsentObject {
 }
 
 /// Which accesses share the per-consent phone-side limit: the approval-link
-/// token (scan, reject, and the consent read that opens every
-/// `/fido/authenticate/*` call with `consentId`, so begin and complete each
-/// count once). `Verified` is the second step of a complete already counted.
+/// token (scan, reject, and the phone-path `/fido/authenticate/*` begin and
+/// complete, each counted once).
 /// The device-key decision (`POST /consents/:id/decision`) counts once, when
 /// it takes the challenge (`takeChallenge`); `DeviceVerified` is its second step.
 fn counts_as_phone_request(access: &Access) -> bool {
     match access {
         Access::Token { .. } => true,
-        Access::Partner(_)
-        | Access::Secret { .. }
-        | Access::Verified { .. }
-        | Access::DeviceVerified { .. } => false,
+        Access::Partner(_) | Access::Secret { .. } | Access::DeviceVerified { .. } => false,
     }
 }
 
@@ -251,9 +280,7 @@ impl ConsentObject {
         Ok(match access {
             Access::Partner(tenant) => tenant.owns(&c.client_id, c.livemode),
             Access::Secret { client_secret } => matches_hash(client_secret, &s.client_secret_hash),
-            Access::Token { token } | Access::Verified { token } => {
-                matches_hash(token, &s.token_hash)
-            }
+            Access::Token { token } => matches_hash(token, &s.token_hash),
             Access::DeviceVerified { challenge } => {
                 self.kv.get::<Challenge>(TAKEN)?.is_some_and(|t| {
                     t.expires_at > now_ms() && ct_eq(t.value.as_bytes(), challenge.as_bytes())
@@ -305,8 +332,17 @@ impl ConsentObject {
     }
 
     /// Writes the consent and queues its event, synchronously (one transaction).
+    /// A terminal consent drops its phone ceremonies: none can decide it now.
     fn commit(&self, c: &Consent, now: i64) -> ApiResult<()> {
         self.kv.put(CONSENT, c)?;
+        if c.status.is_terminal() {
+            for (key, _) in self
+                .kv
+                .list::<Value>(PHONE_CEREMONY, CEREMONY_SCAN, false)?
+            {
+                self.kv.delete(&key)?;
+            }
+        }
         event_queue::queue(
             &self.kv,
             NewEvent {
@@ -460,7 +496,7 @@ impl ConsentObject {
         let c = self.settle(now_ms()).await?.unwrap_or(c);
         let now = now_ms();
         match c.status_at(now) {
-            crate::domain::consent::Status::Expired => return Err(ApiError::Expired),
+            Status::Expired => return Err(ApiError::Expired),
             s if s.is_terminal() => return Err(ApiError::decided()),
             _ => {}
         }
@@ -478,12 +514,92 @@ impl ConsentObject {
         }))
     }
 
+    /// Opens the consent for a phone-path passkey call: counted with the token
+    /// check, a due expiry recorded, and only while open (decided -> 409,
+    /// expired -> 410).
+    async fn open_for_phone(&self, token: String) -> ApiResult<Consent> {
+        let (c, _) = self.open_for(Access::Token { token }).await?;
+        match c.status_at(now_ms()) {
+            Status::Pending | Status::Scanned => Ok(c),
+            Status::Expired => Err(ApiError::Expired),
+            Status::Approved | Status::Rejected => Err(ApiError::decided()),
+        }
+    }
+
+    /// Stores a phone ceremony for this consent: its tenant and recipient are
+    /// this consent's, whatever the worker sent.
+    async fn phone_begin(&self, token: String, mut ceremony: Ceremony) -> ApiResult<Value> {
+        let c = self.open_for_phone(token).await?;
+        if ceremony_home(&ceremony.id) != Some(CeremonyHome::Consent(c.id.clone())) {
+            return Err(ApiError::Internal("ceremony id of another home".into()));
+        }
+        ceremony.client_id = c.client_id.clone();
+        ceremony.livemode = c.livemode;
+        ceremony.consent = Some(ConsentLink {
+            consent_id: c.id.clone(),
+            recipient: c.recipient.clone(),
+        });
+        let now = now_ms();
+        for (key, old) in self
+            .kv
+            .list::<Ceremony>(PHONE_CEREMONY, CEREMONY_SCAN, false)?
+        {
+            if old.expires_at <= now {
+                self.kv.delete(&key)?;
+            }
+        }
+        self.kv
+            .put(&format!("{PHONE_CEREMONY}{}", ceremony.id), &ceremony)?;
+        rpc::reply(authentication_options(&ceremony, None))
+    }
+
+    /// The phone approval in one call: the ceremony is consumed before
+    /// anything is verified (single use whatever the outcome); the passkey's
+    /// user object verifies the assertion, DESIGN §2 and the counter; only
+    /// then, re-read after that await, the consent is approved. A refusal
+    /// leaves the consent as it was.
+    async fn phone_complete(
+        &self,
+        token: String,
+        ceremony_id: &str,
+        response: Value,
+    ) -> ApiResult<Value> {
+        let c = self.open_for_phone(token).await?;
+        let key = format!("{PHONE_CEREMONY}{ceremony_id}");
+        let ceremony: Ceremony = self.kv.get(&key)?.ok_or(WebauthnError::CeremonyExpired)?;
+        self.kv.delete(&key)?;
+        ceremony.check_live(now_ms())?;
+        if ceremony.consent.as_ref().map(|l| l.consent_id.as_str()) != Some(c.id.as_str()) {
+            return Err(WebauthnError::CeremonyExpired.into());
+        }
+        let tenant = Tenant::new(c.client_id.clone(), c.livemode);
+        let user_id = lookup::passkey_owner(&self.env, &response).await?;
+        let signed_in = UserClient::new(&self.env, &user_id)?
+            .authenticate(None, Some(ceremony), &tenant, response)
+            .await?;
+        let now = now_ms();
+        let mut c = match self.settle(now).await? {
+            Some(c) => c,
+            None => self.load()?,
+        };
+        c.decide(
+            now,
+            Decision::Approve,
+            Some(signed_in.user.clone()),
+            Some(signed_in.device.clone()),
+        )?;
+        self.commit(&c, now)?;
+        self.after_change(&c, now).await;
+        Ok(json!({"verified": true, "userId": signed_in.user.id,
+            "deviceId": signed_in.device.id, "consent": c.view(now)}))
+    }
+
     /// Sandbox: expire now.
     async fn force_expire(&self, access: Access) -> ApiResult<Value> {
         let (mut c, _) = self.open_for(access).await?;
         let now = now_ms();
         match c.status_at(now) {
-            crate::domain::consent::Status::Expired => return Err(ApiError::Expired),
+            Status::Expired => return Err(ApiError::Expired),
             s if s.is_terminal() => return Err(ApiError::decided()),
             _ => {}
         }
@@ -588,6 +704,30 @@ impl ConsentClient {
             decision,
             user: user.cloned(),
             device: device.cloned(),
+        })
+        .await
+    }
+
+    /// Phone path of `/fido/authenticate/begin`; replies the options.
+    pub async fn phone_begin(&self, token: String, ceremony: Ceremony) -> ApiResult<Value> {
+        self.call(ConsentCall::PhoneBegin {
+            token,
+            ceremony: Box::new(ceremony),
+        })
+        .await
+    }
+
+    /// Phone path of `/fido/authenticate/complete`; replies its body.
+    pub async fn phone_complete(
+        &self,
+        token: String,
+        ceremony_id: String,
+        response: Value,
+    ) -> ApiResult<Value> {
+        self.call(ConsentCall::PhoneComplete {
+            token,
+            ceremony_id,
+            response,
         })
         .await
     }

@@ -61,32 +61,44 @@ pub struct ConsentLink {
 pub enum CeremonyHome {
     /// In the credential object of this user.
     User(String),
-    /// In its own object (discoverable sign-in: no user known at begin).
+    /// In its own object (partner-path discoverable sign-in: no user known at begin).
     Own,
+    /// With the consent it approves (phone path), in that consent's object.
+    Consent(String),
 }
 
 /// `cer_<24 base36>` for a discoverable ceremony, `cer_<24 base36>_<user suffix>`
 /// for one stored with its user, so `complete` reaches the right object in one hop.
 pub fn ceremony_id(r: &mut dyn Random, user_id: Option<&str>) -> String {
-    let base = format!(
-        "{CEREMONY_PREFIX}{}",
-        ids::random_string(
-            b"0123456789abcdefghijklmnopqrstuvwxyz",
-            CEREMONY_RANDOM_LEN,
-            r
-        )
-    );
+    let base = random_part(r);
     match user_id.and_then(|u| u.strip_prefix("user_")) {
         Some(suffix) => format!("{base}_{suffix}"),
         None => base,
     }
 }
 
+/// `cer_<24 base36>_<consent id>`: a phone-path ceremony, stored with the
+/// consent it approves.
+pub fn consent_ceremony_id(r: &mut dyn Random, consent_id: &str) -> String {
+    format!("{}_{consent_id}", random_part(r))
+}
+
+fn random_part(r: &mut dyn Random) -> String {
+    format!(
+        "{CEREMONY_PREFIX}{}",
+        ids::random_string(
+            b"0123456789abcdefghijklmnopqrstuvwxyz",
+            CEREMONY_RANDOM_LEN,
+            r
+        )
+    )
+}
+
 /// Parses a ceremony id; `None` for anything not minted by [`ceremony_id`].
 pub fn ceremony_home(id: &str) -> Option<CeremonyHome> {
     let rest = id.strip_prefix(CEREMONY_PREFIX)?;
-    let (random, user) = match rest.split_once('_') {
-        Some((random, suffix)) => (random, Some(format!("user_{suffix}"))),
+    let (random, suffix) = match rest.split_once('_') {
+        Some((random, suffix)) => (random, Some(suffix)),
         None => (rest, None),
     };
     let base36 = |s: &str| {
@@ -96,9 +108,14 @@ pub fn ceremony_home(id: &str) -> Option<CeremonyHome> {
     if random.len() != CEREMONY_RANDOM_LEN || !base36(random) {
         return None;
     }
-    match user {
-        Some(u) if ids::is_id(&u, "user_", 16) => Some(CeremonyHome::User(u)),
-        Some(_) => None,
+    match suffix {
+        Some(c) if c.starts_with("cons_") => {
+            ids::is_id(c, "cons_", 16).then(|| CeremonyHome::Consent(c.to_owned()))
+        }
+        Some(s) => {
+            let u = format!("user_{s}");
+            ids::is_id(&u, "user_", 16).then_some(CeremonyHome::User(u))
+        }
         None => Some(CeremonyHome::Own),
     }
 }
@@ -149,6 +166,11 @@ mod tests {
         );
         let own = ceremony_id(r, None);
         assert_eq!(ceremony_home(&own), Some(CeremonyHome::Own));
+        let phone = consent_ceremony_id(r, "cons_0123456789abcdef");
+        assert_eq!(
+            ceremony_home(&phone),
+            Some(CeremonyHome::Consent("cons_0123456789abcdef".into()))
+        );
         for bad in [
             "",
             "cer_",
@@ -156,6 +178,8 @@ mod tests {
             "cer_ABCDEFGHIJKLMNOPQRSTUVWX",
             &format!("{own}_nope"),
             &format!("{own}_0123456789abcdef/"),
+            &format!("{own}_cons_short"),
+            &format!("{own}_cons_0123456789abcdef_x"),
         ] {
             assert_eq!(ceremony_home(bad), None, "{bad}");
         }

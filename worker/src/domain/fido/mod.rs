@@ -19,7 +19,8 @@ pub mod verify;
 mod test_support;
 
 pub use ceremony::{
-    ceremony_home, ceremony_id, Ceremony, CeremonyHome, CeremonyKind, ConsentLink, CEREMONY_TTL_MS,
+    ceremony_home, ceremony_id, consent_ceremony_id, Ceremony, CeremonyHome, CeremonyKind,
+    ConsentLink, CEREMONY_TTL_MS,
 };
 pub use credential::{device_name, Credential, NewDevice, DEVICE_NAME_MAX};
 pub use events::device_event_data;
