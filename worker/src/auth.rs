@@ -1,5 +1,6 @@
 //! Who is calling: the operator (`ADMIN_TOKEN`), a partner server (API key +
-//! `X-Client-ID`), or nobody. Every failure is the same 401.
+//! `X-Client-ID`), the sandbox demo page (keyless, as the demo client the
+//! operator designated, test mode only), or nobody. Every failure is the same 401.
 
 use worker::Request;
 
@@ -186,4 +187,29 @@ async fn wake_outbox_once(app: &App, client_id: &str, livemode: bool) {
         }),
         Err(e) => worker::console_error!("outbox wake failed: {e:?}"),
     }
+}
+
+/// KV key of the designated demo client's id (a read-mostly setting).
+pub const DEMO_CLIENT_KEY: &str = "demo:client";
+
+/// The keyless sandbox demo (`/demo/*`) acts as the client the operator
+/// designated (`PUT /demo/client`), always in test mode, so it can never touch
+/// live mode. 404 when the demo is off or its client is not active.
+pub async fn demo_partner(app: &App) -> ApiResult<Partner> {
+    let kv = app.env.kv(crate::store::clients::BINDING)?;
+    crate::hops::kv_call();
+    let id = kv
+        .get(DEMO_CLIENT_KEY)
+        .text()
+        .await
+        .map_err(|e| ApiError::Internal(format!("kv: {e}")))?
+        .ok_or(ApiError::NotFound)?;
+    let client = ClientObjectClient::new(&app.env, &id)?.get().await?;
+    if client.status != crate::domain::client::ClientStatus::Active {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Partner {
+        client,
+        livemode: false,
+    })
 }

@@ -178,16 +178,23 @@ fn replay(app: &App, key: &str, status: u16, sealed: &str) -> ApiResult<Response
     Ok(resp)
 }
 
-/// Creates a consent without an `Idempotency-Key` (the sandbox demo); the 201 body.
-pub(crate) async fn create_consent(
-    app: &App,
-    partner: &auth::Partner,
-    new: NewConsent,
-) -> ApiResult<Value> {
-    prepare_consent(app, partner, new, None)
+/// `POST /demo/consents {recipient}` (keyless sandbox demo) -> 201 a test-mode
+/// `login` consent of the demo client, with its `clientSecret` and `qr`.
+pub async fn create_demo(mut req: Request, app: &App) -> ApiResult<Response> {
+    let partner = auth::demo_partner(app).await?;
+    let raw = body(&mut req).await?;
+    let o = JsonObject::parse(&raw, &["recipient"])?;
+    let request = json!({
+        "recipient": o.required_str("recipient")?,
+        "intent": "login",
+        "message": format!("Log in to {} (MID sandbox demo)", partner.client.name),
+    });
+    let new = NewConsent::parse(request.to_string().as_bytes())?;
+    let view = prepare_consent(app, &partner, new, None)
         .await?
         .created(app)
-        .await
+        .await?;
+    Ok(json(201, &view))
 }
 
 /// Checks the recipient limit (`counted`: already counted by the
