@@ -9,6 +9,7 @@ mod apple;
 mod authentication;
 mod fido_u2f;
 mod fuzz;
+mod key_shapes;
 mod none_and_formats;
 mod packed;
 mod parsers;
