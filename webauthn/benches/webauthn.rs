@@ -12,11 +12,27 @@
 use std::time::Instant;
 
 use mid_webauthn::{
-    base64url_decode, verify_authentication, verify_registration, AttestationPolicy,
-    AuthenticationExpectations, AuthenticationResponseJSON, RegistrationExpectations,
-    RegistrationResponseJSON, StoredCredential,
+    base64url_decode, AttestationPolicy, AuthenticationExpectations, AuthenticationResponseJSON,
+    RegistrationExpectations, RegistrationResponseJSON, StoredCredential,
 };
 use serde_json::{json, Value};
+
+/// §7.1, its signatures discharged by the pure-Rust verifier.
+fn verify_registration(
+    r: &RegistrationResponseJSON,
+    e: &RegistrationExpectations<'_>,
+) -> Result<mid_webauthn::VerifiedRegistration, mid_webauthn::WebauthnError> {
+    mid_webauthn::verify_registration(r, e)?.verify_now()
+}
+
+/// §7.2, its signature discharged by the pure-Rust verifier.
+fn verify_authentication(
+    r: &AuthenticationResponseJSON,
+    e: &AuthenticationExpectations<'_>,
+    s: &StoredCredential<'_>,
+) -> Result<mid_webauthn::VerifiedAuthentication, mid_webauthn::WebauthnError> {
+    mid_webauthn::verify_authentication(r, e, s)?.verify_now()
+}
 
 const ALGS: &[i64] = &[-8, -7, -257];
 

@@ -7,6 +7,8 @@ use super::checks;
 use super::client_data::{self, ClientDataExpectations, TYPE_GET};
 use super::cose;
 use super::error::WebauthnError;
+use super::keys::Check;
+use super::obligations::{Trust, Unverified};
 use super::wire::AuthenticationResponseJSON;
 
 /// What the relying party expects of an authentication response.
@@ -73,12 +75,13 @@ pub struct VerifiedAuthentication {
     pub user_handle: Option<Vec<u8>>,
 }
 
-/// Verifies an authentication response per §7.2 against the stored credential.
+/// Verifies an authentication response per §7.2 against the stored credential;
+/// the result is valid once the assertion signature is ([`Unverified::verify`]).
 pub fn verify_authentication(
     response: &AuthenticationResponseJSON,
     expected: &AuthenticationExpectations<'_>,
     stored: &StoredCredential<'_>,
-) -> Result<VerifiedAuthentication, WebauthnError> {
+) -> Result<Unverified<VerifiedAuthentication, WebauthnError>, WebauthnError> {
     checks::check_credential_type(&response.type_)?;
     checks::check_id_matches_raw_id(&response.id, &response.raw_id)?;
     check_allowed_credential(&response.raw_id, expected.allow_credentials)?;
@@ -103,21 +106,28 @@ pub fn verify_authentication(
     checks::check_user_verified(&auth_data, expected.require_user_verification)?;
     checks::check_backup_flags(&auth_data)?;
     check_backup_eligibility_unchanged(&auth_data, stored)?;
-    check_signature(
+    let signature = check_signature(
         stored.cose_public_key,
         raw_auth_data,
         &client_data_hash,
         &response.response.signature,
     )?;
-    let counter = check_sign_count(stored.sign_count, auth_data.sign_count)?;
-    Ok(VerifiedAuthentication {
+    let counter = check_sign_count(stored.sign_count, auth_data.sign_count);
+    let verified = VerifiedAuthentication {
         credential_id: response.raw_id.clone(),
         sign_count: auth_data.sign_count,
-        counter,
+        counter: *counter.as_ref().unwrap_or(&CounterCheck::BothZero),
         user_verified: auth_data.has(FLAG_UV),
         backup_eligible: auth_data.has(FLAG_BE),
         backup_state: auth_data.has(FLAG_BS),
         user_handle: user_handle.map(<[u8]>::to_vec),
+    };
+    let pending = Unverified::new(verified).require(signature, WebauthnError::BadSignature);
+    // §7.2 step 23 comes after the signature (step 22): a forger learns nothing
+    // about the stored counter.
+    Ok(match counter {
+        Ok(_) => pending,
+        Err(e) => pending.require_trust(Trust::never(), e),
     })
 }
 
@@ -198,11 +208,11 @@ fn check_signature(
     auth_data: &[u8],
     client_data_hash: &[u8; 32],
     signature: &[u8],
-) -> Result<(), WebauthnError> {
+) -> Result<Check, WebauthnError> {
     let mut message = Vec::with_capacity(auth_data.len().saturating_add(32));
     message.extend_from_slice(auth_data);
     message.extend_from_slice(client_data_hash);
-    cose::verify_signature(cose_public_key, &message, signature)
+    cose::signature_check(cose_public_key, &message, signature)
 }
 
 /// §7.2 step 23: if either counter is non-zero the new one must be greater than the stored

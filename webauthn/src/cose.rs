@@ -2,7 +2,7 @@
 
 use super::cbor::{self, map_get_int, Value};
 use super::error::WebauthnError;
-use super::keys::{PublicKey, ALG_EDDSA, ALG_ES256, ALG_RS1, ALG_RS256};
+use super::keys::{Check, PublicKey, ALG_EDDSA, ALG_ES256, ALG_RS1, ALG_RS256};
 
 const KTY_OKP: i64 = 1;
 const KTY_EC2: i64 = 2;
@@ -25,9 +25,9 @@ pub struct CoseKey {
 }
 
 impl CoseKey {
-    /// Verifies `sig` over `msg` with this key and its own algorithm.
-    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), WebauthnError> {
-        self.key.verify(self.alg, msg, sig)
+    /// The check of `sig` over `msg` with this key and its own algorithm.
+    pub fn check(&self, msg: &[u8], sig: &[u8]) -> Result<Check, WebauthnError> {
+        self.key.check(self.alg, msg, sig)
     }
 }
 
@@ -38,9 +38,9 @@ pub fn cose_algorithm(cose_key: &[u8]) -> Result<i64, WebauthnError> {
     int_param(map, LABEL_ALG)
 }
 
-/// Verifies a raw signature with a stored COSE public key (as kept after registration).
-pub fn verify_signature(cose_key: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), WebauthnError> {
-    parse_cose_key(cose_key)?.verify(msg, sig)
+/// The check of a signature with a stored COSE public key (as kept after registration).
+pub fn signature_check(cose_key: &[u8], msg: &[u8], sig: &[u8]) -> Result<Check, WebauthnError> {
+    parse_cose_key(cose_key)?.check(msg, sig)
 }
 
 /// Decodes and validates an encoded COSE key: the whole input must be one map.

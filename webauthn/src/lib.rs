@@ -5,6 +5,11 @@
 //! parameters. Parsers (CBOR, COSE, authenticator data, DER/X.509, TPM) are strict,
 //! bounded and never panic.
 //!
+//! Signatures are not verified here: every verification that depends on one
+//! returns an [`Unverified`] value whose checks a [`SignatureVerifier`]
+//! answers — [`RustCrypto`] natively (feature `rust-crypto`), the runtime's
+//! Web Crypto through [`WebCrypto`] in the worker.
+//!
 //! Step numbers in doc comments follow the WebAuthn Level 3 numbering of §7.1 and §7.2.
 
 #![warn(missing_docs)]
@@ -23,8 +28,11 @@ mod cose;
 mod der;
 mod error;
 mod keys;
+mod obligations;
 pub mod pki;
 mod registration;
+#[cfg(feature = "rust-crypto")]
+mod rust_crypto;
 mod time;
 mod wire;
 mod x509;
@@ -34,15 +42,20 @@ mod tests;
 
 pub use attestation::{AttestationPolicy, AttestationType};
 pub use authentication::{
-    verify_authentication, AuthenticationExpectations, CounterCheck, StoredCredential,
-    VerifiedAuthentication,
+    check_sign_count, verify_authentication, AuthenticationExpectations, CounterCheck,
+    StoredCredential, VerifiedAuthentication,
 };
-pub use cose::{cose_algorithm, verify_signature};
+pub use cose::{cose_algorithm, signature_check};
 pub use error::WebauthnError;
-pub use keys::{ALG_EDDSA, ALG_ES256, ALG_RS256};
+pub use keys::{Check, PublicKey, ALG_EDDSA, ALG_ES256, ALG_RS256};
+pub use obligations::{
+    SignatureVerifier, SubtleCrypto, Trust, Unverified, WebCrypto, WebCryptoAlgorithm, WebCryptoKey,
+};
 pub use registration::{
     verify_registration, RegistrationExpectations, VerifiedRegistration, MAX_CREDENTIAL_ID_LEN,
 };
+#[cfg(feature = "rust-crypto")]
+pub use rust_crypto::RustCrypto;
 pub use wire::{
     AuthenticationResponseJSON, AuthenticatorAssertionResponseJSON,
     AuthenticatorAttestationResponseJSON, AuthenticatorSelectionCriteria,

@@ -9,6 +9,8 @@ use super::checks;
 use super::client_data::{self, ClientDataExpectations, TYPE_CREATE};
 use super::cose::{self, CoseKey};
 use super::error::WebauthnError;
+use super::keys::Check;
+use super::obligations::Unverified;
 use super::wire::RegistrationResponseJSON;
 
 /// Longest credential id accepted (§7.1 step 25).
@@ -66,14 +68,17 @@ pub struct VerifiedRegistration {
     pub attestation_trusted: bool,
 }
 
-/// Verifies a registration response per §7.1 and returns the credential to store.
+/// Verifies a registration response per §7.1 and returns the credential to
+/// store, once its signatures are verified ([`Unverified::verify`]): the
+/// credential key must be a valid key, the attestation signatures must hold,
+/// and, when the policy requires it, the chain must reach a trust root.
 ///
 /// The caller must still check that the credential id is not registered yet (§7.1 step 26,
 /// [`WebauthnError::CredentialExists`]) and that the ceremony has not expired.
 pub fn verify_registration(
     response: &RegistrationResponseJSON,
     expected: &RegistrationExpectations<'_>,
-) -> Result<VerifiedRegistration, WebauthnError> {
+) -> Result<Unverified<VerifiedRegistration, WebauthnError>, WebauthnError> {
     checks::check_credential_type(&response.type_)?;
     checks::check_id_matches_raw_id(&response.id, &response.raw_id)?;
     let client_data_hash = client_data::verify(
@@ -110,7 +115,7 @@ pub fn verify_registration(
             policy: &expected.attestation,
         },
     )?;
-    Ok(VerifiedRegistration {
+    let registration = VerifiedRegistration {
         credential_id: attested.credential_id.clone(),
         cose_public_key: attested.public_key.clone(),
         alg: key.alg,
@@ -123,8 +128,19 @@ pub fn verify_registration(
         authenticator_attachment: response.authenticator_attachment.clone(),
         attestation_format: object.fmt,
         attestation_type: result.attestation_type,
-        attestation_trusted: result.trusted,
-    })
+        attestation_trusted: false,
+    };
+    // The credential key is stored and used later: it must be a valid key even
+    // when no signature by it was checked (`none`, x5c attestation).
+    let mut pending = Unverified::new(registration)
+        .require(Check::key(&key.key), WebauthnError::InvalidPublicKey);
+    for check in result.checks {
+        pending = pending.require(check, WebauthnError::InvalidAttestation);
+    }
+    if expected.attestation.require_trusted_attestation {
+        pending = pending.require_trust(result.trust.clone(), WebauthnError::UntrustedAttestation);
+    }
+    Ok(pending.flag_if(result.trust, |r| r.attestation_trusted = true))
 }
 
 /// §7.1 step 12 / §6.5.2: a registration's authenticator data must carry attested credential

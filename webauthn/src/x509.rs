@@ -2,7 +2,7 @@
 
 use super::der::{self, DerError, Reader, CONTEXT};
 use super::error::WebauthnError;
-use super::keys::{PublicKey, ALG_EDDSA, ALG_ES256, ALG_ES384, ALG_RS256};
+use super::keys::{Check, PublicKey, ALG_EDDSA, ALG_ES256, ALG_ES384, ALG_RS256};
 use super::time;
 
 /// Attribute type: countryName.
@@ -309,8 +309,8 @@ impl<'a> Certificate<'a> {
             .is_some_and(|(from, until)| from <= now && now <= until)
     }
 
-    /// Verifies that `issuer` signed this certificate.
-    pub fn verify_signed_by(&self, issuer: &Certificate<'_>) -> Result<(), WebauthnError> {
+    /// The check that `issuer` signed this certificate.
+    pub fn signed_by(&self, issuer: &Certificate<'_>) -> Result<Check, WebauthnError> {
         let alg = if self.signature_algorithm == der::oid(OID_ECDSA_SHA256).as_slice() {
             ALG_ES256
         } else if self.signature_algorithm == der::oid(OID_ECDSA_SHA384).as_slice() {
@@ -325,6 +325,6 @@ impl<'a> Certificate<'a> {
         if self.issuer != issuer.subject {
             return Err(WebauthnError::InvalidAttestation);
         }
-        issuer.public_key()?.verify(alg, self.tbs, self.signature)
+        issuer.public_key()?.check(alg, self.tbs, self.signature)
     }
 }

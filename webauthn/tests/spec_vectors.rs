@@ -5,12 +5,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use mid_webauthn::{
-    base64url_encode, verify_authentication, verify_registration, AttestationPolicy,
-    AttestationType, AuthenticationExpectations, AuthenticationResponseJSON,
-    RegistrationExpectations, RegistrationResponseJSON, StoredCredential, VerifiedRegistration,
-    WebauthnError, ALG_EDDSA, ALG_ES256, ALG_RS256,
+    base64url_encode, AttestationPolicy, AttestationType, AuthenticationExpectations,
+    AuthenticationResponseJSON, RegistrationExpectations, RegistrationResponseJSON,
+    StoredCredential, VerifiedRegistration, WebauthnError, ALG_EDDSA, ALG_ES256, ALG_RS256,
 };
 use serde_json::{json, Value};
+
+/// §7.1, its signatures discharged by the pure-Rust verifier.
+fn verify_registration(
+    r: &RegistrationResponseJSON,
+    e: &RegistrationExpectations<'_>,
+) -> Result<mid_webauthn::VerifiedRegistration, mid_webauthn::WebauthnError> {
+    mid_webauthn::verify_registration(r, e)?.verify_now()
+}
+
+/// §7.2, its signature discharged by the pure-Rust verifier.
+fn verify_authentication(
+    r: &AuthenticationResponseJSON,
+    e: &AuthenticationExpectations<'_>,
+    s: &StoredCredential<'_>,
+) -> Result<mid_webauthn::VerifiedAuthentication, mid_webauthn::WebauthnError> {
+    mid_webauthn::verify_authentication(r, e, s)?.verify_now()
+}
 
 /// Every example's RP ID, origin and (where used) top origin (§16).
 const RP_ID: &str = "example.org";

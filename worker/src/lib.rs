@@ -17,6 +17,7 @@ mod playstore_api;
 mod router;
 mod sms;
 mod store;
+mod subtle;
 #[cfg(test)]
 mod test_support;
 mod webhook_sender;

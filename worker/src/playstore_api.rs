@@ -170,13 +170,20 @@ pub async fn access_token(
     if let Some(t) = cached {
         return Ok(t);
     }
-    let key = jwt::private_key_from_pem(&sa.private_key)
-        .map_err(|_| ApiError::Internal("PLAYSTORE_SERVICE_ACCOUNT private_key unusable".into()))?;
-    let assertion = jwt::sign_rs256(
-        &key,
-        &playstore::assertion_claims(sa, token_url, now.div_euclid(1000)),
-    )
-    .map_err(|_| ApiError::Internal("assertion signing failed".into()))?;
+    let unusable = || ApiError::Internal("PLAYSTORE_SERVICE_ACCOUNT private_key unusable".into());
+    let key = jwt::private_key_from_pem(&sa.private_key).map_err(|_| unusable())?;
+    let input = jwt::rs256_signing_input(&playstore::assertion_claims(
+        sa,
+        token_url,
+        now.div_euclid(1000),
+    ));
+    let signature = crate::subtle::sign_rs256(&key, input.as_bytes())
+        .await
+        .map_err(|e| match e {
+            jwt::KeyError::BadKey => unusable(),
+            jwt::KeyError::Sign => ApiError::Internal("assertion signing failed".into()),
+        })?;
+    let assertion = jwt::compact(&input, &signature);
     let answer = out
         .post_form(
             token_url,

@@ -2,6 +2,7 @@
 
 use super::super::der::{self, DerError, Reader};
 use super::super::error::WebauthnError;
+use super::super::keys::Check;
 use super::super::x509;
 use super::{
     signed_data, stmt_bytes, stmt_int, stmt_x5c, verify_statement_signature, AttestationType,
@@ -30,14 +31,17 @@ struct AuthorizationList {
 }
 
 /// §8.4 verification procedure.
-pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnError> {
+pub fn verify(
+    input: &StatementInput<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<AttestationType, WebauthnError> {
     let alg = stmt_int(input.att_stmt, "alg")?;
     let sig = stmt_bytes(input.att_stmt, "sig")?;
     let chain = stmt_x5c(input.att_stmt)?.ok_or(WebauthnError::InvalidAttestation)?;
     let leaf = x509::parse(chain.first().ok_or(WebauthnError::InvalidAttestation)?)?;
     let leaf_key = leaf.public_key()?;
     // sig is over authenticatorData || clientDataHash with the leaf certificate key.
-    verify_statement_signature(&leaf_key, alg, &signed_data(input), sig)?;
+    verify_statement_signature(&leaf_key, alg, &signed_data(input), sig, checks)?;
     // The leaf certificate's key must be the credential public key.
     if leaf_key != input.credential_key.key {
         return Err(WebauthnError::InvalidAttestation);

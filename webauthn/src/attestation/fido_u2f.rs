@@ -1,12 +1,15 @@
 //! §8.6 `fido-u2f` attestation.
 
 use super::super::error::WebauthnError;
-use super::super::keys::{PublicKey, ALG_ES256};
+use super::super::keys::{Check, PublicKey, ALG_ES256};
 use super::super::x509;
 use super::{stmt_bytes, stmt_x5c, verify_statement_signature, AttestationType, StatementInput};
 
 /// §8.6 verification procedure.
-pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnError> {
+pub fn verify(
+    input: &StatementInput<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<AttestationType, WebauthnError> {
     let sig = stmt_bytes(input.att_stmt, "sig")?;
     let chain = stmt_x5c(input.att_stmt)?.ok_or(WebauthnError::InvalidAttestation)?;
     // U2F attestation has exactly one certificate.
@@ -31,7 +34,7 @@ pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnErr
     data.extend_from_slice(&input.auth_data.rp_id_hash);
     data.extend_from_slice(input.client_data_hash);
     data.extend_from_slice(input.credential_id);
-    data.extend_from_slice(&point);
-    verify_statement_signature(&cert_key, ALG_ES256, &data, sig)?;
+    data.extend_from_slice(point);
+    verify_statement_signature(&cert_key, ALG_ES256, &data, sig, checks)?;
     Ok(AttestationType::Basic(chain))
 }

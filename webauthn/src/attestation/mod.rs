@@ -7,14 +7,15 @@ mod none;
 mod packed;
 mod tpm;
 mod trust;
-pub(crate) use trust::chain_is_trusted;
+pub(crate) use trust::chain_trust;
 
 use super::authenticator_data::AuthenticatorData;
 use super::cbor::{map_get_text, Value};
 use super::cose::CoseKey;
 use super::der;
 use super::error::WebauthnError;
-use super::keys::PublicKey;
+use super::keys::{Check, PublicKey};
+use super::obligations::Trust;
 use super::x509::Certificate;
 
 /// §6.5.3 attestation types, with the x5c chain (DER certificates, leaf first) when one was sent.
@@ -77,37 +78,43 @@ pub struct StatementInput<'a> {
     pub policy: &'a AttestationPolicy<'a>,
 }
 
-/// Outcome of statement verification.
+/// Outcome of statement verification, pending its signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationResult {
     /// The attestation type, chain included.
     pub attestation_type: AttestationType,
-    /// Whether the chain verified to one of the configured trust roots.
-    pub trusted: bool,
+    /// Signatures the statement is valid only with (`InvalidAttestation` otherwise).
+    pub checks: Vec<Check>,
+    /// When the chain reaches one of the configured trust roots.
+    pub trust: Trust,
 }
 
 /// §7.1 step 21: determine the format by case-sensitive match on `fmt`;
 /// §7.1 step 22: verify `attStmt` with that format's procedure;
 /// §7.1 steps 23-24: check the chain against the trust roots and apply the policy.
 pub fn verify(fmt: &str, input: &StatementInput<'_>) -> Result<AttestationResult, WebauthnError> {
+    let mut checks = Vec::new();
     let attestation_type = match fmt {
         "none" => none::verify(input)?,
-        "packed" => packed::verify(input)?,
-        "fido-u2f" => fido_u2f::verify(input)?,
+        "packed" => packed::verify(input, &mut checks)?,
+        "fido-u2f" => fido_u2f::verify(input, &mut checks)?,
         "apple" => apple::verify(input)?,
-        "android-key" => android_key::verify(input)?,
-        "tpm" => tpm::verify(input)?,
+        "android-key" => android_key::verify(input, &mut checks)?,
+        "tpm" => tpm::verify(input, &mut checks)?,
         _ => return Err(WebauthnError::UnsupportedAttestation),
     };
-    let trusted = attestation_type.chain().is_some_and(|chain| {
-        trust::chain_is_trusted(chain, input.policy.trust_roots, input.policy.now_unix)
-    });
-    if input.policy.require_trusted_attestation && !trusted {
+    let trust = match attestation_type.chain() {
+        Some(chain) => trust::chain_trust(chain, input.policy.trust_roots, input.policy.now_unix),
+        None => Trust::never(),
+    };
+    // Known now, before any signature: nothing can make the chain trusted.
+    if input.policy.require_trusted_attestation && trust == Trust::never() {
         return Err(WebauthnError::UntrustedAttestation);
     }
     Ok(AttestationResult {
         attestation_type,
-        trusted,
+        checks,
+        trust,
     })
 }
 
@@ -150,16 +157,20 @@ fn signed_data(input: &StatementInput<'_>) -> Vec<u8> {
     data
 }
 
-/// Verifies an attestation signature; a failure makes the statement invalid.
+/// Adds the check of an attestation signature; a failure makes the statement invalid.
 fn verify_statement_signature(
     key: &PublicKey,
     alg: i64,
     msg: &[u8],
     sig: &[u8],
+    checks: &mut Vec<Check>,
 ) -> Result<(), WebauthnError> {
     // Also an `alg` the attestation key cannot use: the statement contradicts itself.
-    key.verify(alg, msg, sig)
-        .map_err(|_| WebauthnError::InvalidAttestation)
+    let check = key
+        .check(alg, msg, sig)
+        .map_err(|_| WebauthnError::InvalidAttestation)?;
+    checks.push(check);
+    Ok(())
 }
 
 /// id-fido-gen-ce-aaguid: if present it must be non-critical and equal the authData AAGUID.

@@ -1,6 +1,7 @@
 //! §8.2 `packed` attestation: full (x5c) or self attestation.
 
 use super::super::error::WebauthnError;
+use super::super::keys::Check;
 use super::super::x509::{self, Certificate, OID_C, OID_CN, OID_O, OID_OU};
 use super::{
     check_aaguid_extension, check_not_ca, signed_data, stmt_bytes, stmt_int, stmt_x5c,
@@ -8,7 +9,10 @@ use super::{
 };
 
 /// §8.2 verification procedure.
-pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnError> {
+pub fn verify(
+    input: &StatementInput<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<AttestationType, WebauthnError> {
     let alg = stmt_int(input.att_stmt, "alg")?;
     let sig = stmt_bytes(input.att_stmt, "sig")?;
     let data = signed_data(input);
@@ -17,7 +21,7 @@ pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnErr
             let leaf_der = chain.first().ok_or(WebauthnError::InvalidAttestation)?;
             let leaf = x509::parse(leaf_der)?;
             // Signature by the attestation certificate's key with `alg`.
-            verify_statement_signature(&leaf.public_key()?, alg, &data, sig)?;
+            verify_statement_signature(&leaf.public_key()?, alg, &data, sig, checks)?;
             check_certificate_requirements(&leaf)?;
             check_aaguid_extension(&leaf, input.aaguid)?;
             Ok(AttestationType::Basic(chain))
@@ -27,7 +31,7 @@ pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnErr
             if alg != input.credential_key.alg {
                 return Err(WebauthnError::InvalidAttestation);
             }
-            verify_statement_signature(&input.credential_key.key, alg, &data, sig)?;
+            verify_statement_signature(&input.credential_key.key, alg, &data, sig, checks)?;
             Ok(AttestationType::SelfAttestation)
         }
     }

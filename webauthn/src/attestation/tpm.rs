@@ -5,7 +5,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::super::der;
 use super::super::error::WebauthnError;
-use super::super::keys::{PublicKey, ALG_ES256, ALG_RS1, ALG_RS256};
+use super::super::keys::{Check, PublicKey, ALG_ES256, ALG_RS1, ALG_RS256};
 use super::super::x509::{self, Certificate};
 use super::{
     check_aaguid_extension, check_not_ca, signed_data, stmt_bytes, stmt_int, stmt_x5c,
@@ -39,7 +39,10 @@ struct CertInfo<'a> {
 }
 
 /// §8.3 verification procedure.
-pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnError> {
+pub fn verify(
+    input: &StatementInput<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<AttestationType, WebauthnError> {
     let stmt = input.att_stmt;
     if super::super::cbor::map_get_text(stmt, "ver").and_then(|v| v.as_text()) != Some("2.0") {
         return Err(WebauthnError::InvalidAttestation);
@@ -69,7 +72,7 @@ pub fn verify(input: &StatementInput<'_>) -> Result<AttestationType, WebauthnErr
     }
     // sig is over certInfo with the AIK certificate's key.
     let aik = x509::parse(chain.first().ok_or(WebauthnError::InvalidAttestation)?)?;
-    verify_statement_signature(&aik.public_key()?, alg, cert_info_raw, sig)?;
+    verify_statement_signature(&aik.public_key()?, alg, cert_info_raw, sig, checks)?;
     check_aik_requirements(&aik)?;
     check_aaguid_extension(&aik, input.aaguid)?;
     Ok(AttestationType::AttCa(chain))

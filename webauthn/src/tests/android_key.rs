@@ -8,6 +8,7 @@ use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
 use super::support::keys::{es256, TestKey};
+use super::verify_registration;
 
 /// AuthorizationList entries: purpose set, origin, allApplications.
 pub(super) struct List {

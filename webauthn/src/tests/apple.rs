@@ -7,6 +7,7 @@ use super::support::cbor::{b, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
 use super::support::keys::{es256, TestKey};
+use super::verify_registration;
 
 fn nonce_extension(nonce: &[u8]) -> Ext {
     extension(

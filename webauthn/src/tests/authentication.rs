@@ -4,6 +4,7 @@
 use super::super::*;
 use super::support::ceremony::*;
 use super::support::keys::{ed25519, es256, rsa, TestKey};
+use super::{verify_authentication, verify_signature};
 
 fn verify(
     auth: &Auth,

@@ -6,6 +6,7 @@ use super::support::cbor::{b, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
 use super::support::keys::{ed25519, es256, rsa, TestKey};
+use super::verify_registration;
 
 pub(super) fn reg() -> Reg {
     let mut reg = Reg::new(es256(1));

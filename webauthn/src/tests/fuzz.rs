@@ -11,6 +11,7 @@ use super::super::{attestation_object, authenticator_data, cbor, cose, x509};
 use super::support::ceremony::*;
 use super::support::certs::root_cert;
 use super::support::keys::{ed25519, es256, rsa};
+use super::{verify_authentication, verify_registration, verify_signature};
 
 fn config() -> ProptestConfig {
     ProptestConfig {

@@ -4,6 +4,7 @@ use super::super::*;
 use super::support::cbor::{i, t, C};
 use super::support::ceremony::*;
 use super::support::keys::es256;
+use super::verify_registration;
 
 #[test]
 fn none_requires_empty_statement() {

@@ -7,6 +7,7 @@ use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
 use super::support::keys::{es256, rsa, TestKey};
+use super::verify_registration;
 
 pub(super) fn att_key() -> TestKey {
     es256(0x50)

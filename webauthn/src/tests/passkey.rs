@@ -10,6 +10,7 @@ use passkey_types::{webauthn, Passkey};
 
 use super::super::*;
 use super::support::ceremony::*;
+use super::{verify_authentication, verify_registration};
 
 /// A user who is always present and verifies when asked (if `uv`).
 struct TestUser {

@@ -5,6 +5,7 @@ use super::super::*;
 use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
 use super::support::keys::{ed25519, es256, rsa};
+use super::verify_registration;
 
 fn err(resp: &RegistrationResponseJSON) -> WebauthnError {
     verify_registration(resp, &reg_expect()).unwrap_err()

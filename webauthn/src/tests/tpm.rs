@@ -8,6 +8,7 @@ use super::support::cbor::{b, i, t, C};
 use super::support::ceremony::*;
 use super::support::certs::*;
 use super::support::keys::{es256, rsa, TestKey};
+use super::verify_registration;
 use rcgen::DistinguishedName;
 
 fn tpm2b(bytes: &[u8]) -> Vec<u8> {

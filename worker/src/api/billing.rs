@@ -87,6 +87,9 @@ pub async fn stripe(mut req: Request, app: &App) -> ApiResult<Response> {
 pub async fn appstore(mut req: Request, app: &App) -> ApiResult<Response> {
     let raw = body(&mut req).await?;
     let settings = AppStoreSettings::from_env(&app.env);
+    let refuse = |e: appstore::NotificationError| {
+        ApiError::Billing(Refusal::new(Source::AppStore, e.message()))
+    };
     let n = appstore::parse(
         &raw,
         &appstore::Expect {
@@ -95,7 +98,10 @@ pub async fn appstore(mut req: Request, app: &App) -> ApiResult<Response> {
             environment: &settings.environment,
         },
     )
-    .map_err(|e| ApiError::Billing(Refusal::new(Source::AppStore, e.message())))?;
+    .map_err(refuse)?
+    .verify(&crate::subtle::verifier())
+    .await
+    .map_err(refuse)?;
     let ledger = BillingLedgerClient::new(&app.env, Source::AppStore)?;
     if ledger.seen(&n.id).await?.is_some() {
         return Ok(received(true));
@@ -152,15 +158,19 @@ pub async fn playstore(mut req: Request, app: &App) -> ApiResult<Response> {
     let out = FetchOutbound;
     let now_s = app.now.div_euclid(1000);
     let keys = playstore_api::google_keys(&out, &jwks_url, app.now, false).await?;
-    match jwt::verify_push(&token, &keys, &expect, now_s) {
-        Ok(_) => {}
+    let pending = match jwt::verify_push(&token, &keys, &expect, now_s) {
+        Ok(pending) => pending,
         // Google may have rotated its keys since they were cached: fetch once more.
         Err(JwtError::UnknownKid) => {
             let keys = playstore_api::google_keys(&out, &jwks_url, app.now, true).await?;
-            jwt::verify_push(&token, &keys, &expect, now_s).map_err(refuse)?;
+            jwt::verify_push(&token, &keys, &expect, now_s).map_err(refuse)?
         }
         Err(e) => return Err(refuse(e)),
-    }
+    };
+    pending
+        .verify(&crate::subtle::verifier())
+        .await
+        .map_err(refuse)?;
     let raw = body(&mut req).await?;
     let package = get("PLAYSTORE_PACKAGE_NAME");
     let push = playstore::parse_push(&raw, &package)

@@ -49,7 +49,9 @@ async fn device_home(app: &App, device_id: &str) -> ApiResult<UserClient> {
 /// `POST /devices`: registers a native-app device key; emits `device.registered`.
 pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
     let tenant: Tenant = auth::partner(&req, app).await?.tenant();
-    let new = NewDeviceKey::parse(&body(&mut req).await?)?;
+    let new = NewDeviceKey::parse(&body(&mut req).await?)?
+        .verify(&crate::subtle::verifier())
+        .await?;
     let user = user_object(app, &new.user_id)?;
     let push_token_sealed = match &new.push_token {
         Some(t) => {

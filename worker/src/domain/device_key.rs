@@ -11,6 +11,7 @@ use super::approval::{Authenticator, Enrolment};
 use super::consent::{Decision, DeviceRef, UserRef};
 use super::input::{InputError, JsonObject};
 use super::time::rfc3339;
+use super::webauthn::{Check, PublicKey as SignatureKey, Trust, Unverified};
 
 /// Longest `name` and `platform`, in characters.
 pub const NAME_MAX: usize = 100;
@@ -129,7 +130,8 @@ fn string_member<'a>(o: &'a Map<String, Value>, member: &'static str) -> Result<
 }
 
 /// Validates a public JWK: EC P-256 `{kty, crv, x, y}` or OKP Ed25519 `{kty, crv, x}`.
-pub fn parse_jwk(value: &Value) -> Result<PublicKey, JwkError> {
+/// Whether a P-256 point is on the curve is the returned check's to say.
+pub fn parse_jwk(value: &Value) -> Result<Unverified<PublicKey, JwkError>, JwkError> {
     let Value::Object(o) = value else {
         return Err(JwkError::NotAnObject);
     };
@@ -157,24 +159,22 @@ pub fn parse_jwk(value: &Value) -> Result<PublicKey, JwkError> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| JwkError::NotOnCurve)?;
-            Ok(PublicKey {
+            let key = SignatureKey::p256_from_sec1(&point).map_err(|_| JwkError::NotOnCurve)?;
+            Ok(Unverified::new(PublicKey {
                 alg: KeyAlg::ES256,
                 bytes: point,
             })
+            .require(Check::key(&key), JwkError::NotOnCurve))
         }
         ("OKP", "Ed25519") => {
             let x = coordinate(o, "x")?;
-            let key =
-                ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| JwkError::NotOnCurve)?;
             // A small-order key would "verify" signatures nobody made.
-            if key.is_weak() {
-                return Err(JwkError::NotOnCurve);
-            }
-            Ok(PublicKey {
+            let key = SignatureKey::ed25519_from_bytes(&x).map_err(|_| JwkError::NotOnCurve)?;
+            Ok(Unverified::new(PublicKey {
                 alg: KeyAlg::EdDSA,
                 bytes: x.to_vec(),
             })
+            .require(Check::key(&key), JwkError::NotOnCurve))
         }
         _ => Err(JwkError::WrongCurve),
     }
@@ -195,27 +195,16 @@ impl PublicKey {
         }
     }
 
-    /// Checks a raw 64-byte signature over `message`.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), DecisionRefusal> {
-        use p256::ecdsa::signature::Verifier as _;
-        let bad = |_| DecisionRefusal::BadSignature;
+    /// The check of a raw 64-byte signature over `message` (ES256 as `r||s`,
+    /// Ed25519 strict); `None` when the signature cannot be one.
+    pub fn check(&self, message: &[u8], signature: &[u8]) -> Option<Check> {
         match self.alg {
-            KeyAlg::ES256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.bytes).map_err(bad)?;
-                let sig = p256::ecdsa::Signature::from_slice(signature).map_err(bad)?;
-                key.verify(message, &sig).map_err(bad)
-            }
-            KeyAlg::EdDSA => {
-                let raw: [u8; 32] = self
-                    .bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| DecisionRefusal::BadSignature)?;
-                let key = ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(bad)?;
-                let sig = ed25519_dalek::Signature::from_slice(signature).map_err(bad)?;
-                key.verify_strict(message, &sig).map_err(bad)
-            }
+            KeyAlg::ES256 => SignatureKey::p256_from_sec1(&self.bytes)
+                .and_then(|k| k.check_es256_raw(message, signature)),
+            KeyAlg::EdDSA => SignatureKey::ed25519_from_bytes(&self.bytes)
+                .and_then(|k| k.check(super::webauthn::ALG_EDDSA, message, signature)),
         }
+        .ok()
     }
 }
 
@@ -279,7 +268,8 @@ pub struct NewDeviceKey {
 }
 
 impl NewDeviceKey {
-    pub fn parse(body: &[u8]) -> Result<Self, InputError> {
+    /// The body, valid once its key is known to be a point on its curve.
+    pub fn parse(body: &[u8]) -> Result<Unverified<Self, InputError>, InputError> {
         let o = JsonObject::parse(
             body,
             &["userId", "name", "platform", "publicKey", "pushToken"],
@@ -290,7 +280,7 @@ impl NewDeviceKey {
         let jwk = o
             .value("publicKey")
             .ok_or_else(|| InputError::MissingField("publicKey".into()))?;
-        let public_key = parse_jwk(jwk)?;
+        let public_key = parse_jwk(jwk)?.map_err(InputError::from);
         let push_token = match o.str("pushToken")? {
             None => None,
             Some(t)
@@ -303,13 +293,13 @@ impl NewDeviceKey {
             }
             Some(t) => Some(t.to_owned()),
         };
-        Ok(Self {
+        Ok(public_key.map(move |public_key| Self {
             user_id,
             name,
             platform,
             public_key,
             push_token,
-        })
+        }))
     }
 }
 
@@ -376,19 +366,20 @@ impl DeviceKey {
         })
     }
 
-    /// Checks a decision's signature over the signing string.
-    pub fn verify(
+    /// The decision, valid once its signature over the signing string is.
+    pub fn signed_decision(
         &self,
         consent_id: &str,
         decision: Decision,
         challenge: &str,
         signature: &[u8],
-    ) -> Result<(), DecisionRefusal> {
-        let key = self.key().ok_or(DecisionRefusal::BadSignature)?;
-        key.verify(
-            signing_string(consent_id, decision, challenge).as_bytes(),
-            signature,
-        )
+    ) -> Unverified<Decision, DecisionRefusal> {
+        let message = signing_string(consent_id, decision, challenge);
+        let trust = self
+            .key()
+            .and_then(|k| k.check(message.as_bytes(), signature))
+            .map_or_else(Trust::never, Trust::check);
+        Unverified::new(decision).require_trust(trust, DecisionRefusal::BadSignature)
     }
 
     /// As the approval rule sees it: always a partner's authenticator.
@@ -447,6 +438,29 @@ impl DeviceKey {
 mod tests {
     use super::*;
     use ed25519_dalek::Signer as _;
+
+    // The production parsers and checks, discharged by the pure-Rust verifier.
+    fn parse_jwk(v: &Value) -> Result<PublicKey, JwkError> {
+        super::parse_jwk(v)?.verify_now()
+    }
+
+    fn parse_new(body: &[u8]) -> Result<NewDeviceKey, InputError> {
+        NewDeviceKey::parse(body)?.verify_now()
+    }
+
+    impl DeviceKey {
+        fn verify(
+            &self,
+            consent_id: &str,
+            decision: Decision,
+            challenge: &str,
+            signature: &[u8],
+        ) -> Result<(), DecisionRefusal> {
+            self.signed_decision(consent_id, decision, challenge, signature)
+                .verify_now()
+                .map(|_| ())
+        }
+    }
 
     fn b64(b: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(b)
@@ -703,11 +717,11 @@ mod tests {
     #[test]
     fn registration_bodies_are_strict_and_bounded() {
         let ok = json!({"userId": "user_0123456789abcdef", "name": " Ada's iPhone ", "platform": "ios", "publicKey": ed_jwk(&ed_key(3))});
-        let d = NewDeviceKey::parse(ok.to_string().as_bytes()).unwrap();
+        let d = parse_new(ok.to_string().as_bytes()).unwrap();
         assert_eq!(d.name, "Ada's iPhone");
         assert_eq!(d.push_token, None);
         let param = |v: Value| {
-            NewDeviceKey::parse(v.to_string().as_bytes())
+            parse_new(v.to_string().as_bytes())
                 .unwrap_err()
                 .param()
                 .map(str::to_owned)

@@ -11,7 +11,9 @@ use super::fido::{
 };
 use super::limits::{self, LimitError};
 use super::tenant::Tenant;
-use super::webauthn::{AuthenticationResponseJSON, VerifiedAuthentication, WebauthnError};
+use super::webauthn::{
+    AuthenticationResponseJSON, Unverified, VerifiedAuthentication, WebauthnError,
+};
 
 /// Why a passkey operation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,13 +102,14 @@ pub fn begin(
 
 /// §7.2 for this ceremony, then, on the phone path, DESIGN §2: whether this
 /// passkey (of the user whose mobile is `mobile`) may decide the consent.
+/// Valid once the assertion signature is.
 pub fn authenticate(
     ceremony: &Ceremony,
     response: &AuthenticationResponseJSON,
     cred: &Credential,
     mobile: &str,
     now: i64,
-) -> Result<VerifiedAuthentication, PasskeyError> {
+) -> Result<Unverified<VerifiedAuthentication, WebauthnError>, PasskeyError> {
     let verified = verify_authentication_for(ceremony, response, cred, now)?;
     if let Some(party) = ceremony.consent_party() {
         approval::may_decide(&cred.authenticator(mobile), &party)

@@ -34,8 +34,8 @@ use crate::domain::passkeys::{self, Completer};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserRecord;
 use crate::domain::webauthn::{
-    base64url_decode, base64url_encode, AuthenticationResponseJSON, RegistrationResponseJSON,
-    WebauthnError,
+    base64url_decode, base64url_encode, check_sign_count, AuthenticationResponseJSON,
+    RegistrationResponseJSON, WebauthnError,
 };
 use crate::domain::webhook::{DEVICE_DEREGISTERED, DEVICE_REGISTERED};
 use crate::error::{ApiError, ApiResult};
@@ -215,7 +215,7 @@ impl UserObject {
                     (None, Some(id)) => self.take(&id, Completer::Partner(&tenant), now)?,
                     (None, None) => return Err(ApiError::Internal("no ceremony".into())),
                 };
-                rpc::reply(self.authenticate(&ceremony, response, now)?)
+                rpc::reply(self.authenticate(&ceremony, response, now).await?)
             }
             UserCall::Devices { tenant } => {
                 self.visible_user(&tenant)?;
@@ -256,7 +256,10 @@ impl UserObject {
                 device_id,
                 consent,
                 signature,
-            } => rpc::reply(self.decide_with_key(&device_id, &consent, &signature, now)?),
+            } => rpc::reply(
+                self.decide_with_key(&device_id, &consent, &signature, now)
+                    .await?,
+            ),
         }
     }
 
@@ -395,10 +398,10 @@ impl UserObject {
         Ok(key.view("active"))
     }
 
-    /// Signature first (possession), then DESIGN §2, then the use is recorded:
-    /// one synchronous step, so a concurrent delete either precedes it (404)
-    /// or follows it.
-    fn decide_with_key(
+    /// Signature first (possession, checked by the runtime), then DESIGN §2,
+    /// then the use is recorded: one synchronous step after the signature, so
+    /// a concurrent delete either precedes it (404) or follows it.
+    async fn decide_with_key(
         &self,
         device_id: &str,
         consent: &DeviceConsent,
@@ -406,15 +409,23 @@ impl UserObject {
         now: i64,
     ) -> ApiResult<SignedIn> {
         let key = format!("{DKEY}{device_id}");
-        let mut device: DeviceKey = self.kv.get(&key)?.ok_or(ApiError::NotFound)?;
+        let signer: DeviceKey = self.kv.get(&key)?.ok_or(ApiError::NotFound)?;
         let decision = Decision::parse(&consent.decision)
             .ok_or_else(|| ApiError::Internal("bad decision".into()))?;
         let sig = base64url_decode(signature).ok_or(ApiError::Decision(
             crate::domain::device_key::DecisionRefusal::BadSignature,
         ))?;
-        device
-            .verify(&consent.consent_id, decision, &consent.challenge, &sig)
+        signer
+            .signed_decision(&consent.consent_id, decision, &consent.challenge, &sig)
+            .verify(&crate::subtle::verifier())
+            .await
             .map_err(ApiError::Decision)?;
+        // Re-read after the await: a delete meanwhile wins (404).
+        let mut device: DeviceKey = self
+            .kv
+            .get(&key)?
+            .filter(|d: &DeviceKey| d.public_key == signer.public_key)
+            .ok_or(ApiError::NotFound)?;
         let user = self.load()?;
         approval::may_decide(
             &device.authenticator(&user.mobile),
@@ -522,7 +533,9 @@ impl UserObject {
             .user
             .clone()
             .ok_or_else(|| ApiError::Internal("registration without user".into()))?;
-        let reg = fido::verify_registration_for(&ceremony, &response, now)?;
+        let reg = fido::verify_registration_for(&ceremony, &response, now)?
+            .verify(&crate::subtle::verifier())
+            .await?;
         let key = format!("{CRED}{}", base64url_encode(&reg.credential_id));
         if self.kv.get::<Credential>(&key)?.is_some() {
             return Err(WebauthnError::CredentialExists.into());
@@ -563,19 +576,29 @@ impl UserObject {
         Ok(cred.view("active"))
     }
 
-    /// Verifies an assertion (and, on the phone path, DESIGN §2) and advances
-    /// the counter in one synchronous step. A phone-path approval lets the
-    /// consent's client see the user from now on.
-    fn authenticate(&self, ceremony: &Ceremony, response: Value, now: i64) -> ApiResult<SignedIn> {
+    /// Verifies an assertion (and, on the phone path, DESIGN §2), then
+    /// advances the counter in one synchronous step after the signature check
+    /// (awaited in the runtime), re-checked against the counter stored then. A
+    /// phone-path approval lets the consent's client see the user from now on.
+    async fn authenticate(
+        &self,
+        ceremony: &Ceremony,
+        response: Value,
+        now: i64,
+    ) -> ApiResult<SignedIn> {
         let response: AuthenticationResponseJSON =
             serde_json::from_value(response).map_err(malformed)?;
         let key = format!("{CRED}{}", base64url_encode(&response.raw_id));
-        let mut cred: Credential = self
-            .kv
-            .get(&key)?
-            .ok_or(ApiError::Webauthn(WebauthnError::UnknownCredential))?;
+        let unknown = || ApiError::Webauthn(WebauthnError::UnknownCredential);
+        let cred: Credential = self.kv.get(&key)?.ok_or_else(unknown)?;
+        let mobile = self.load()?.mobile;
+        let verified = passkeys::authenticate(ceremony, &response, &cred, &mobile, now)?
+            .verify(&crate::subtle::verifier())
+            .await?;
+        // A use of the same credential may have been recorded during the await.
+        let mut cred: Credential = self.kv.get(&key)?.ok_or_else(unknown)?;
+        check_sign_count(cred.sign_count, verified.sign_count)?;
         let mut user = self.load()?;
-        let verified = passkeys::authenticate(ceremony, &response, &cred, &user.mobile, now)?;
         cred.record_use(&verified, now);
         self.kv.put(&key, &cred)?;
         if ceremony.consent.is_some() && user.grant(&ceremony.client_id) {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::domain::webauthn::{base64url_decode, pki};
+use crate::domain::webauthn::{base64url_decode, pki, Trust, Unverified};
 
 /// Apple's marker on the certificate that signs App Store data.
 pub const OID_LEAF: &str = "1.2.840.113635.100.6.11.1";
@@ -53,10 +53,12 @@ impl JwsError {
     }
 }
 
-/// Verifies `jws` against `roots` (DER) and returns its payload. The chain is
-/// checked at the payload's own `signedDate` (Apple's rule: data signed while
-/// the certificates were valid stays verifiable).
-pub fn verify(jws: &str, roots: &[Vec<u8>]) -> Result<Value, JwsError> {
+/// Checks `jws` against `roots` (DER) and returns its payload with the
+/// signatures it is valid only with (chain links, the JWS signature): the
+/// payload may be read to parse it, never trusted before those hold. The chain
+/// is checked at the payload's own `signedDate` (Apple's rule: data signed
+/// while the certificates were valid stays verifiable).
+pub fn verify(jws: &str, roots: &[Vec<u8>]) -> Result<(Value, Unverified<(), JwsError>), JwsError> {
     if jws.len() > JWS_MAX {
         return Err(JwsError::Malformed);
     }
@@ -97,7 +99,8 @@ pub fn verify(jws: &str, roots: &[Vec<u8>]) -> Result<Value, JwsError> {
     };
     // The third certificate must be one of ours byte for byte, not merely
     // signed by one: a root is pinned, never discovered.
-    if !roots.iter().any(|r| r == root) || !pki::chain_is_trusted(&chain, roots, Some(signed_s)) {
+    let trust = pki::chain_trust(&chain, roots, Some(signed_s));
+    if !roots.iter().any(|r| r == root) || trust == Trust::never() {
         return Err(JwsError::UntrustedChain);
     }
     if !pki::has_extension(leaf, OID_LEAF) {
@@ -107,9 +110,12 @@ pub fn verify(jws: &str, roots: &[Vec<u8>]) -> Result<Value, JwsError> {
         return Err(JwsError::IntermediateOid);
     }
     let signing_input = format!("{h64}.{p64}");
-    pki::verify_jws_es256(leaf, signing_input.as_bytes(), &signature)
+    let signature = pki::jws_es256_check(leaf, signing_input.as_bytes(), &signature)
         .map_err(|_| JwsError::Signature)?;
-    Ok(payload)
+    let pending = Unverified::new(())
+        .require_trust(trust, JwsError::UntrustedChain)
+        .require(signature, JwsError::Signature);
+    Ok((payload, pending))
 }
 
 /// The DER certificates of a PEM bundle (`APPSTORE_ROOT_CERTS`); anything
@@ -139,6 +145,12 @@ pub fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
 pub(crate) mod tests {
     use super::*;
     use crate::domain::webauthn::base64url_encode;
+
+    /// The production check, its signatures discharged by the pure-Rust verifier.
+    fn verify(jws: &str, roots: &[Vec<u8>]) -> Result<Value, JwsError> {
+        let (payload, pending) = super::verify(jws, roots)?;
+        pending.verify_now().map(|()| payload)
+    }
     use rcgen::{
         BasicConstraints, Certificate, CertificateParams, CustomExtension, DnType, IsCa, KeyPair,
         PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384,
@@ -400,6 +412,9 @@ pub(crate) mod tests {
             "63343abfb89a6a03ebb57e9b3f5fa7be7c4f5c756f3017b3a8c488c3653e9179"
         );
         // Self-signed with P-384/SHA-384: the parser and verifier handle Apple's curve.
-        assert!(pki::chain_is_trusted(&roots, &roots, Some(1_735_689_600)));
+        assert!(Unverified::new(())
+            .require_trust(pki::chain_trust(&roots, &roots, Some(1_735_689_600)), ())
+            .verify_now()
+            .is_ok());
     }
 }

@@ -5,14 +5,9 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::DecodePrivateKey as _;
-use rsa::signature::{SignatureEncoding as _, Signer as _, Verifier as _};
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
-use sha2::Sha256;
 
-use crate::domain::webauthn::base64url_decode;
+use crate::domain::webauthn::{base64url_decode, PublicKey, Trust, Unverified, ALG_RS256};
 
 /// Longest token accepted (Google's are about 1 KiB).
 const TOKEN_MAX: usize = 8 * 1024;
@@ -70,7 +65,7 @@ impl JwtError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
-    key: RsaPublicKey,
+    key: PublicKey,
 }
 
 /// The RSA signing keys of a JWKS document (`{"keys": [...]}`); other key
@@ -96,9 +91,8 @@ pub fn parse_jwks(body: &[u8]) -> Vec<Jwk> {
             }
             let n = base64url_decode(k.get("n")?.as_str()?)?;
             let e = base64url_decode(k.get("e")?.as_str()?)?;
-            // `new` refuses keys under 1024 or over 4096 bits.
-            let key =
-                RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e)).ok()?;
+            // Refuses keys under 2048 or over 4096 bits.
+            let key = PublicKey::rsa_from_parts(&n, &e).ok()?;
             Some(Jwk {
                 kid: k.get("kid")?.as_str()?.to_owned(),
                 key,
@@ -114,14 +108,23 @@ pub struct PushExpect<'a> {
 }
 
 /// Verifies a Pub/Sub push token: RS256 by a key of `keys` (by `kid`),
-/// Google's issuer, the audience and service account, the time window.
+/// Google's issuer, the audience and service account, the time window. The
+/// claims are valid once the signature is; a claim refused is reported after
+/// the signature, as before any claim was read.
 pub fn verify_push(
     token: &str,
     keys: &[Jwk],
     expect: &PushExpect<'_>,
     now_s: i64,
-) -> Result<Value, JwtError> {
-    let claims = verify_rs256(token, keys)?;
+) -> Result<Unverified<Value, JwtError>, JwtError> {
+    let (claims, pending) = verify_rs256(token, keys)?;
+    Ok(match check_claims(&claims, expect, now_s) {
+        Ok(()) => pending,
+        Err(e) => pending.require_trust(Trust::never(), e),
+    })
+}
+
+fn check_claims(claims: &Value, expect: &PushExpect<'_>, now_s: i64) -> Result<(), JwtError> {
     let iss = claims.get("iss").and_then(Value::as_str);
     if !iss.is_some_and(|i| GOOGLE_ISSUERS.contains(&i)) {
         return Err(JwtError::Issuer);
@@ -150,12 +153,15 @@ pub fn verify_push(
     if iat.is_none_or(|i| i > now_s.saturating_add(SKEW_S)) {
         return Err(JwtError::NotYetValid);
     }
-    Ok(claims)
+    Ok(())
 }
 
-/// The token's claims if its header says RS256 and its signature verifies
-/// with the key its `kid` names.
-fn verify_rs256(token: &str, keys: &[Jwk]) -> Result<Value, JwtError> {
+/// The token's claims if its header says RS256, with the check of its
+/// signature by the key its `kid` names.
+fn verify_rs256(
+    token: &str,
+    keys: &[Jwk],
+) -> Result<(Value, Unverified<Value, JwtError>), JwtError> {
     if token.len() > TOKEN_MAX {
         return Err(JwtError::Malformed);
     }
@@ -181,11 +187,12 @@ fn verify_rs256(token: &str, keys: &[Jwk]) -> Result<Value, JwtError> {
         .find(|k| Some(k.kid.as_str()) == kid)
         .ok_or(JwtError::UnknownKid)?;
     let raw = base64url_decode(s64).ok_or(JwtError::Malformed)?;
-    let signature = Signature::try_from(raw.as_slice()).map_err(|_| JwtError::Signature)?;
-    VerifyingKey::<Sha256>::new(key.key.clone())
-        .verify(format!("{h64}.{c64}").as_bytes(), &signature)
+    let check = key
+        .key
+        .check(ALG_RS256, format!("{h64}.{c64}").as_bytes(), &raw)
         .map_err(|_| JwtError::Signature)?;
-    Ok(claims)
+    let pending = Unverified::new(claims.clone()).require(check, JwtError::Signature);
+    Ok((claims, pending))
 }
 
 /// Why a service-account key cannot sign.
@@ -197,8 +204,9 @@ pub enum KeyError {
     Sign,
 }
 
-/// An RSA private key from a PEM `PRIVATE KEY` (PKCS#8) block.
-pub fn private_key_from_pem(pem: &str) -> Result<RsaPrivateKey, KeyError> {
+/// The DER of a PEM `PRIVATE KEY` (PKCS#8) block; whether it is an RSA key
+/// is for the signer to find (`importKey("pkcs8", ...)` in the worker).
+pub fn private_key_from_pem(pem: &str) -> Result<Vec<u8>, KeyError> {
     const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
     const END: &str = "-----END PRIVATE KEY-----";
     let start = pem.find(BEGIN).ok_or(KeyError::BadKey)? + BEGIN.len();
@@ -216,31 +224,60 @@ pub fn private_key_from_pem(pem: &str) -> Result<RsaPrivateKey, KeyError> {
     let der = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| KeyError::BadKey)?;
-    RsaPrivateKey::from_pkcs8_der(&der).map_err(|_| KeyError::BadKey)
+    // PrivateKeyInfo is a SEQUENCE.
+    if der.first() != Some(&0x30) {
+        return Err(KeyError::BadKey);
+    }
+    Ok(der)
 }
 
-/// A compact RS256 JWT of `claims` (PKCS#1 v1.5 is deterministic: no randomness).
-pub fn sign_rs256(key: &RsaPrivateKey, claims: &Value) -> Result<String, KeyError> {
+/// The signing input (`header.claims`) of an RS256 JWT of `claims`.
+pub fn rs256_signing_input(claims: &Value) -> String {
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT"});
-    let input = format!(
+    format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let sig = SigningKey::<Sha256>::new(key.clone())
-        .try_sign(input.as_bytes())
-        .map_err(|_| KeyError::Sign)?;
-    Ok(format!(
-        "{input}.{}",
-        URL_SAFE_NO_PAD.encode(sig.to_bytes())
-    ))
+    )
+}
+
+/// The compact JWT of a signing input and its signature.
+pub fn compact(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// RS256 (PKCS#1 v1.5, deterministic) with a PKCS#8 RSA key, in pure Rust:
+/// native builds and tests; the worker signs with `crypto.subtle`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn sign_rs256_pkcs8(pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, KeyError> {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    use rsa::signature::{SignatureEncoding as _, Signer as _};
+    let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|_| KeyError::BadKey)?;
+    rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key)
+        .try_sign(message)
+        .map(|s| s.to_bytes().to_vec())
+        .map_err(|_| KeyError::Sign)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::*;
+    use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+    use rsa::signature::{SignatureEncoding as _, Signer as _, Verifier as _};
     use rsa::traits::PublicKeyParts as _;
+    use rsa::RsaPrivateKey;
+    use sha2::Sha256;
+
+    /// The production check, its signature discharged by the pure-Rust verifier.
+    fn verify_push(
+        token: &str,
+        keys: &[Jwk],
+        expect: &PushExpect<'_>,
+        now_s: i64,
+    ) -> Result<Value, JwtError> {
+        super::verify_push(token, keys, expect, now_s)?.verify_now()
+    }
     use serde_json::json;
 
     const NOW: i64 = 1_780_000_000;
@@ -449,10 +486,11 @@ pub(crate) mod tests {
         );
         let key = private_key_from_pem(&pem).unwrap();
         let claims = json!({"iss": "sa@proj.iam.gserviceaccount.com", "aud": "https://oauth2.googleapis.com/token", "iat": NOW, "exp": NOW + 3600});
-        let t = sign_rs256(&key, &claims).unwrap();
+        let input = rs256_signing_input(&claims);
+        let t = compact(&input, &sign_rs256_pkcs8(&key, input.as_bytes()).unwrap());
         assert_eq!(
-            verify_rs256(&t, &keys()),
-            Err(JwtError::UnknownKid),
+            verify_rs256(&t, &keys()).err(),
+            Some(JwtError::UnknownKid),
             "no kid in an assertion"
         );
         // Verify the signature directly with the public key.

@@ -7,16 +7,17 @@ use super::options::{user_handle, ALGORITHMS};
 use crate::domain::webauthn::{
     base64url_decode, verify_authentication, verify_registration, AttestationPolicy,
     AuthenticationExpectations, AuthenticationResponseJSON, RegistrationExpectations,
-    RegistrationResponseJSON, StoredCredential, VerifiedAuthentication, VerifiedRegistration,
-    WebauthnError,
+    RegistrationResponseJSON, StoredCredential, Unverified, VerifiedAuthentication,
+    VerifiedRegistration, WebauthnError,
 };
 
-/// §7.1 for this ceremony (the caller checks credential-id uniqueness).
+/// §7.1 for this ceremony (the caller checks credential-id uniqueness), valid
+/// once its signatures are.
 pub fn verify_registration_for(
     ceremony: &Ceremony,
     response: &RegistrationResponseJSON,
     now: i64,
-) -> Result<VerifiedRegistration, WebauthnError> {
+) -> Result<Unverified<VerifiedRegistration, WebauthnError>, WebauthnError> {
     ceremony.check_live(now)?;
     if ceremony.kind != CeremonyKind::Registration {
         return Err(WebauthnError::TypeMismatch);
@@ -38,13 +39,14 @@ pub fn verify_registration_for(
     )
 }
 
-/// §7.2 for this ceremony against the stored credential.
+/// §7.2 for this ceremony against the stored credential, valid once its
+/// signature is.
 pub fn verify_authentication_for(
     ceremony: &Ceremony,
     response: &AuthenticationResponseJSON,
     credential: &Credential,
     now: i64,
-) -> Result<VerifiedAuthentication, WebauthnError> {
+) -> Result<Unverified<VerifiedAuthentication, WebauthnError>, WebauthnError> {
     ceremony.check_live(now)?;
     if ceremony.kind != CeremonyKind::Authentication {
         return Err(WebauthnError::TypeMismatch);
@@ -90,6 +92,15 @@ mod tests {
     use super::*;
     use crate::domain::fido::test_support::{ceremony, credential};
     use crate::domain::fido::ConsentLink;
+
+    fn verify_authentication_for(
+        ceremony: &Ceremony,
+        response: &AuthenticationResponseJSON,
+        credential: &Credential,
+        now: i64,
+    ) -> Result<VerifiedAuthentication, WebauthnError> {
+        super::verify_authentication_for(ceremony, response, credential, now)?.verify_now()
+    }
 
     #[test]
     fn expired_or_wrong_kind_ceremonies_fail_before_parsing() {
