@@ -275,7 +275,7 @@ impl ClientObject {
 /// Typed client of one partner's object.
 pub struct ClientObjectClient {
     id: String,
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl ClientObjectClient {
