@@ -9,7 +9,7 @@
 //! partner's concurrent rename cannot undo each other. KV `CLIENTS` stays the
 //! directory, written through from here after each change.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,7 +101,7 @@ pub struct ClientObject {
     /// lives these are what storage holds; every change still writes storage
     /// first (synchronously, before the reply), so nothing rests on memory.
     record: RefCell<Option<ClientRecord>>,
-    window: RefCell<Option<Window>>,
+    window: Cell<Option<Window>>,
 }
 
 impl DurableObject for ClientObject {
@@ -111,7 +111,7 @@ impl DurableObject for ClientObject {
             env,
             kv,
             record: RefCell::new(None),
-            window: RefCell::new(None),
+            window: Cell::new(None),
         }
     }
 
@@ -273,15 +273,14 @@ impl ClientObject {
                 return Err(ApiError::forbidden("This client is suspended."))
             }
         }
-        let cached = self.window.borrow().clone();
-        let mut window = match cached {
+        let mut window = match self.window.get() {
             Some(w) => w,
             None => self.kv.get(RATE)?.unwrap_or_default(),
         };
         let verdict = window.hit(now, client.plan.requests_per_minute(), RATE_WINDOW_MS);
         // Stored on every request (a crash loses no counted request), then kept.
         self.kv.put(RATE, &window)?;
-        self.window.replace(Some(window));
+        self.window.set(Some(window));
         Ok(Authenticated { client, verdict })
     }
 
