@@ -2,6 +2,7 @@
 //! verdict to echo in headers.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use worker::Env;
 
@@ -37,7 +38,7 @@ pub fn now_ms() -> i64 {
 
 pub struct App {
     pub env: Env,
-    pub config: Config,
+    pub config: Rc<Config>,
     pub now: i64,
     rng: RefCell<OsRandom>,
     /// Set by partner authentication; becomes the `X-RateLimit-*` headers.
@@ -49,7 +50,7 @@ pub struct App {
 impl App {
     pub fn new(env: Env) -> Self {
         let hops = Hops::start();
-        let config = Config::from_env(&env);
+        let config = Config::cached(&env);
         Self {
             env,
             config,

@@ -1,5 +1,7 @@
 //! Configuration from wrangler vars and secrets (names fixed by DESIGN §5).
 
+use std::rc::Rc;
+
 use worker::Env;
 
 use crate::domain::crypto::{derive_key, sealing_master};
@@ -65,7 +67,20 @@ impl AppStoreSettings {
     }
 }
 
+thread_local! {
+    /// This isolate's configuration, read on its first request.
+    static CACHED: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
 impl Config {
+    /// The configuration, read from `env` once per isolate: vars and secrets
+    /// are fixed for a deployed version, and a new version (or a changed
+    /// secret) starts new isolates. Reading them took about fifteen JS calls
+    /// and the `SEALING_KEY` decode on every request (docs/benchmarks.md).
+    pub fn cached(env: &Env) -> Rc<Self> {
+        CACHED.with(|c| c.get_or_init(|| Rc::new(Self::from_env(env))).clone())
+    }
+
     pub fn from_env(env: &Env) -> Self {
         let get = |name: &str| setting(env, name);
         let rp_id = get("RP_ID").unwrap_or_else(|| "localhost".into());

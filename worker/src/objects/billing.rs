@@ -126,7 +126,7 @@ impl BillingLedger {
 
 /// Typed client of one store's ledger.
 pub struct BillingLedgerClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl BillingLedgerClient {

@@ -88,7 +88,7 @@ impl CeremonyObject {
 
 /// Typed client of one discoverable ceremony's object.
 pub struct CeremonyClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl CeremonyClient {

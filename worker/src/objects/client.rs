@@ -10,6 +10,8 @@
 //! partner's concurrent rename cannot undo each other. KV `CLIENTS` stays the
 //! directory, written through from here after each change.
 
+use std::cell::{Cell, RefCell};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -115,12 +117,23 @@ pub struct Authenticated {
 pub struct ClientObject {
     env: Env,
     kv: SqlKv,
+    /// The stored record and rate window as last read or written. An object
+    /// is single-threaded and the only writer of its storage, so while it
+    /// lives these are what storage holds; every change still writes storage
+    /// first (synchronously, before the reply), so nothing rests on memory.
+    record: RefCell<Option<ClientRecord>>,
+    window: Cell<Option<Window>>,
 }
 
 impl DurableObject for ClientObject {
     fn new(state: State, env: Env) -> Self {
         let kv = SqlKv::new(&state);
-        Self { env, kv }
+        Self {
+            env,
+            kv,
+            record: RefCell::new(None),
+            window: Cell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -201,10 +214,27 @@ impl ClientObject {
         }
     }
 
+    /// The stored record, from memory once read (see [`ClientObject::record`]).
+    fn stored(&self) -> ApiResult<Option<ClientRecord>> {
+        if let Some(c) = self.record.borrow().as_ref() {
+            return Ok(Some(c.clone()));
+        }
+        let stored = self.kv.get::<ClientRecord>(RECORD)?;
+        self.record.replace(stored.clone());
+        Ok(stored)
+    }
+
+    /// Writes the record to storage, then to memory.
+    fn put_record(&self, client: &ClientRecord) -> ApiResult<()> {
+        self.kv.put(RECORD, client)?;
+        self.record.replace(Some(client.clone()));
+        Ok(())
+    }
+
     /// The record; a client created before this object existed is adopted
     /// from the KV directory on first use.
     async fn load(&self, id: &str) -> ApiResult<ClientRecord> {
-        if let Some(c) = self.kv.get::<ClientRecord>(RECORD)? {
+        if let Some(c) = self.stored()? {
             return Ok(c);
         }
         let adopted = ClientStore::new(&self.env)?
@@ -213,15 +243,15 @@ impl ClientObject {
             .filter(|c| c.id == id)
             .ok_or(ApiError::NotFound)?;
         // Re-read after the await: a concurrent call may have adopted or created it.
-        if let Some(c) = self.kv.get::<ClientRecord>(RECORD)? {
+        if let Some(c) = self.stored()? {
             return Ok(c);
         }
-        self.kv.put(RECORD, &adopted)?;
+        self.put_record(&adopted)?;
         Ok(adopted)
     }
 
     async fn create(&self, record: ClientRecord) -> ApiResult<()> {
-        if self.kv.get::<ClientRecord>(RECORD)?.is_some() {
+        if self.stored()?.is_some() {
             return Err(ApiError::Conflict("This client already exists.".into()));
         }
         self.save(&record).await?;
@@ -237,7 +267,7 @@ impl ClientObject {
     /// client adopted from KV is in storage before the check).
     async fn set_billing(&self, id: &str, change: PlanChange, as_of: i64) -> ApiResult<Applied> {
         self.load(id).await?;
-        let mut client: ClientRecord = self.kv.get(RECORD)?.ok_or(ApiError::NotFound)?;
+        let mut client = self.stored()?.ok_or(ApiError::NotFound)?;
         if let Some(current) = self.kv.get::<BillingState>(BILLING)? {
             // Equal times apply: Stripe's `created` is in seconds and one
             // checkout sends several events in the same second.
@@ -275,9 +305,14 @@ impl ClientObject {
                 return Err(ApiError::forbidden("This client is suspended."))
             }
         }
-        let mut window: Window = self.kv.get(RATE)?.unwrap_or_default();
+        let mut window = match self.window.get() {
+            Some(w) => w,
+            None => self.kv.get(RATE)?.unwrap_or_default(),
+        };
         let verdict = window.hit(now, client.plan.requests_per_minute(), RATE_WINDOW_MS);
+        // Stored on every request (a crash loses no counted request), then kept.
         self.kv.put(RATE, &window)?;
+        self.window.set(Some(window));
         Ok(Authenticated {
             client,
             verdict,
@@ -304,7 +339,7 @@ impl ClientObject {
 
     /// Stores the record (the authority), then writes the directory through.
     async fn save(&self, client: &ClientRecord) -> ApiResult<()> {
-        self.kv.put(RECORD, client)?;
+        self.put_record(client)?;
         // The change stands even if the directory write fails; the next change rewrites it.
         if let Err(e) = async { ClientStore::new(&self.env)?.put(client).await }.await {
             worker::console_error!("client directory write-through: {e:?}");
@@ -328,7 +363,7 @@ impl ClientObject {
 /// Typed client of one partner's object.
 pub struct ClientObjectClient {
     id: String,
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl ClientObjectClient {

@@ -644,7 +644,7 @@ impl ConsentObject {
 
 /// Typed client of one consent object.
 pub struct ConsentClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl ConsentClient {

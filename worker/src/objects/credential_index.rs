@@ -98,7 +98,7 @@ impl CredentialIndex {
 
 /// Typed client of the index entry of one credential id.
 pub struct CredentialIndexClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl CredentialIndexClient {

@@ -275,7 +275,7 @@ fn refusal_error(refusal: VerifyError, expires_at: i64, now: i64) -> ApiError {
 
 /// Typed client of one enrollment's object.
 pub struct EnrollmentClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl EnrollmentClient {

@@ -136,7 +136,7 @@ impl IdempotencyObject {
 }
 
 pub struct IdempotencyClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl IdempotencyClient {

@@ -79,7 +79,7 @@ impl SandboxInbox {
 }
 
 pub struct InboxClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl InboxClient {

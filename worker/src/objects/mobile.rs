@@ -102,7 +102,7 @@ impl MobileObject {
 
 /// Typed client of one mobile's object.
 pub struct MobileClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl MobileClient {

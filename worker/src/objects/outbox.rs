@@ -266,7 +266,7 @@ impl WebhookOutbox {
 
 /// Typed client of a client's outbox in one mode.
 pub struct OutboxClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl OutboxClient {

@@ -115,7 +115,7 @@ impl RegistrationTokenObject {
 
 /// Typed client of one token's object.
 pub struct RegistrationTokenClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl RegistrationTokenClient {

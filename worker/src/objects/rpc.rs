@@ -1,7 +1,8 @@
 //! The protocol between the worker and its Durable Objects.
 //!
-//! A call is a POST to `https://do.internal/<op>` with a JSON body; the answer
-//! is `{"ok": <value>}` or `{"error": <ApiError>}` where the error is the
+//! A call is one JavaScript RPC call, `stub.rpc(body)`, with a JSON text body;
+//! the answer is the JSON text `{"ok": <value>}` or `{"error": <ApiError>}`
+//! where the error is the
 //! serde form of [`ApiError`] itself, so it crosses the boundary unchanged (a
 //! `Forbidden` stays a 403 with its message; nothing is re-parsed from codes).
 //! Internal details never cross: an object logs them and answers a bare
@@ -9,19 +10,68 @@
 //!
 //! Objects written in the typed shape take one serde enum of calls through
 //! [`invoke`] on the worker side and [`serve`] on theirs, so no object reads
-//! members out of a JSON body by name. Enums crossing here are externally
+//! members out of a JSON body by name.
+//!
+//! Why RPC and not `stub.fetch()`: a fetch builds a `Request`, `Headers` and a
+//! `Response`, streams both bodies, and is a subrequest; under `wrangler dev`
+//! every subrequest also becomes four inspector `Network.*` events that
+//! wrangler relays to its Node process one HTTP call each. Profiled, that was
+//! the largest single cost of a partner read (docs/benchmarks.md, "What
+//! dominates"). The object classes become RPC targets in `worker/entry.mjs`,
+//! whose `rpc` hands the text to the object's own `fetch` (so [`serve`] is
+//! the one entry on the object's side). Enums crossing here are externally
 //! tagged (serde's default): internally tagged or flattened forms buffer
 //! through serde's `Content` and cost the worker's wasm far more code.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, worker_sys, Env, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object stub as an RPC target (see `worker/entry.mjs`).
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type RpcStub;
+
+    /// `stub.rpc(body)`: a promise of the object's answer text.
+    #[wasm_bindgen(method, catch, js_name = rpc)]
+    fn call(this: &RpcStub, body: &str) -> Result<JsValue, JsValue>;
+}
+
+/// One object, addressed by name: RPC for calls, `fetch` for the live channel.
+pub struct Stub {
+    inner: worker_sys::DurableObject,
+}
+
+impl Stub {
+    /// Sends a request to the object's `fetch` (WebSocket upgrades).
+    pub async fn fetch_with_request(&self, req: Request) -> worker::Result<Response> {
+        let promise = self.inner.fetch_with_request(req.inner())?;
+        let response = JsFuture::from(promise).await?;
+        Ok(response.dyn_into::<worker::web_sys::Response>()?.into())
+    }
+
+    /// One RPC call with a JSON text; the answer text.
+    async fn call_text(&self, body: &str) -> worker::Result<String> {
+        let pending = self.inner.unchecked_ref::<RpcStub>().call(body)?;
+        // An RPC result is a thenable; `Promise.resolve` makes it a promise.
+        let answer = JsFuture::from(js_sys::Promise::resolve(&pending)).await?;
+        answer
+            .as_string()
+            .ok_or_else(|| worker::Error::RustError("object answer is not text".into()))
+    }
+}
+
 pub fn stub(env: &Env, binding: &str, name: &str) -> ApiResult<Stub> {
-    Ok(env.durable_object(binding)?.get_by_name(name)?)
+    Ok(Stub {
+        inner: env.durable_object(binding)?.get_by_name(name)?.into_rpc(),
+    })
 }
 
 /// What an object answers.
@@ -32,31 +82,18 @@ enum Answer<T> {
     Error(ApiError),
 }
 
-/// POSTs `body` to the object and decodes its answer.
-async fn post<B: Serialize, T: DeserializeOwned>(stub: &Stub, op: &str, body: &B) -> ApiResult<T> {
-    crate::hops::object_call();
-    let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(text.into()));
-    let req = Request::new_with_init(&format!("https://do.internal/{op}"), &init)?;
-    let mut resp = stub.fetch_with_request(req).await?;
-    let text = resp.text().await?;
-    decode(&text).map_err(|e| match e {
-        ApiError::Internal(detail) if detail.is_empty() => {
-            ApiError::Internal(format!("object op {op} failed (see its log)"))
-        }
-        other => other,
-    })
-}
-
 /// Sends one typed call (an object's call enum) and decodes
 /// the reply the caller expects for it.
 pub async fn invoke<C: Serialize, T: DeserializeOwned>(stub: &Stub, call: &C) -> ApiResult<T> {
-    post(stub, "call", call).await
+    crate::hops::object_call();
+    let text = serde_json::to_string(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let answer = stub.call_text(&text).await?;
+    decode(&answer).map_err(|e| match e {
+        ApiError::Internal(detail) if detail.is_empty() => {
+            ApiError::Internal("object call failed (see its log)".into())
+        }
+        other => other,
+    })
 }
 
 /// The object's side of [`invoke`]: parses the call enum (a body that is not

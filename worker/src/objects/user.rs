@@ -713,7 +713,7 @@ impl UserObject {
 
 /// Typed client of one user's object.
 pub struct UserClient {
-    stub: worker::Stub,
+    stub: rpc::Stub,
 }
 
 impl UserClient {
