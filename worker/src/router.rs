@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn openapi_document_lists_exactly_the_routes() {
         let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../../www/openapi.json")).unwrap();
+            serde_json::from_slice((include_str!("../../www/openapi.json")).as_bytes()).unwrap();
         let templated = |p: &str| {
             p.split('/')
                 .map(|s| match s.strip_prefix(':') {

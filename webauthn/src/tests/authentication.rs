@@ -340,7 +340,7 @@ fn parses_browser_json_with_unknown_fields() {
         sig = base64url_encode(&resp.response.signature),
         uh = base64url_encode(USER),
     );
-    let parsed: AuthenticationResponseJSON = serde_json::from_str(&json).unwrap();
+    let parsed: AuthenticationResponseJSON = serde_json::from_slice(json.as_bytes()).unwrap();
     assert!(verify(&auth, &parsed, 0).is_ok());
     let _unused: Option<TestKey> = None;
 }

@@ -416,7 +416,7 @@ fn parses_browser_json_with_unknown_fields() {
         cd = base64url_encode(&resp.response.client_data_json),
         ao = base64url_encode(&resp.response.attestation_object),
     );
-    let parsed: RegistrationResponseJSON = serde_json::from_str(&json).unwrap();
+    let parsed: RegistrationResponseJSON = serde_json::from_slice(json.as_bytes()).unwrap();
     let out = verify_registration(&parsed, &reg_expect()).unwrap();
     assert_eq!(
         out.transports,

@@ -81,7 +81,7 @@ pub async fn create(mut req: Request, app: &App) -> ApiResult<Response> {
             },
             _,
         ) => {
-            let work: Work = serde_json::from_str(&work)
+            let work: Work = serde_json::from_slice(work.as_bytes())
                 .map_err(|e| ApiError::Internal(format!("idempotency work: {e}")))?;
             ConsentClient::new(&app.env, &work.consent.id)?
                 .create(&work.consent, &work.secrets)

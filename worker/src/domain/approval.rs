@@ -162,7 +162,7 @@ mod tests {
             #[serde(default)]
             enrolment: Enrolment,
         }
-        let old: Old = serde_json::from_str("{}").unwrap();
+        let old: Old = serde_json::from_slice(("{}").as_bytes()).unwrap();
         assert_eq!(old.enrolment, Enrolment::Partner);
     }
 }

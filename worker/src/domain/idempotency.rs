@@ -376,13 +376,16 @@ mod tests {
             sealed_body: "s".into(),
         };
         let text = serde_json::to_string(&prepared).unwrap();
-        assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), prepared);
+        assert_eq!(
+            serde_json::from_slice::<Record>(text.as_bytes()).unwrap(),
+            prepared
+        );
     }
 
     #[test]
     fn records_without_a_lease_id_still_load() {
         let old = r#"{"state":"inProgress","fingerprint":"f","created_at":1,"lease_until":2}"#;
-        let rec: Record = serde_json::from_str(old).unwrap();
+        let rec: Record = serde_json::from_slice(old.as_bytes()).unwrap();
         assert!(!may_abandon(Some(&rec), "x"));
     }
 

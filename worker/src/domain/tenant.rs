@@ -96,7 +96,8 @@ mod tests {
             r#"{"clientId":"mid_client_a","livemode":true}"#
         );
         let back: Tenant =
-            serde_json::from_str(r#"{"clientId":"mid_client_a","livemode":false}"#).unwrap();
+            serde_json::from_slice((r#"{"clientId":"mid_client_a","livemode":false}"#).as_bytes())
+                .unwrap();
         assert_eq!(back.mode, Mode::Test);
         assert!(t.owns("mid_client_a", true));
         assert!(

@@ -190,6 +190,9 @@ mod tests {
         let mut u = user();
         u.grant("mid_client_a");
         let text = serde_json::to_string(&u).unwrap();
-        assert_eq!(serde_json::from_str::<UserRecord>(&text).unwrap(), u);
+        assert_eq!(
+            serde_json::from_slice::<UserRecord>(text.as_bytes()).unwrap(),
+            u
+        );
     }
 }

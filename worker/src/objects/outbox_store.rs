@@ -81,7 +81,7 @@ impl OutboxStore {
 
     fn parse(rows: Vec<V>) -> ApiResult<Vec<Delivery>> {
         rows.iter()
-            .map(|r| serde_json::from_str(&r.v).map_err(internal))
+            .map(|r| serde_json::from_slice(r.v.as_bytes()).map_err(internal))
             .collect()
     }
 

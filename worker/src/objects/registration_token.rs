@@ -231,7 +231,7 @@ mod tests {
             Consumed::Expired,
         ] {
             let text = serde_json::to_string(&c).unwrap();
-            let back: Consumed = serde_json::from_str(&text).unwrap();
+            let back: Consumed = serde_json::from_slice(text.as_bytes()).unwrap();
             assert_eq!(format!("{back:?}"), format!("{c:?}"));
         }
     }

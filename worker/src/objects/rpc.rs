@@ -105,7 +105,7 @@ where
     Fut: std::future::Future<Output = ApiResult<Value>>,
 {
     let text = req.text().await?;
-    let result = match serde_json::from_str::<C>(&text) {
+    let result = match serde_json::from_slice::<C>(text.as_bytes()) {
         Ok(call) => handle(call).await,
         Err(e) => Err(ApiError::Internal(format!("rpc call: {e}"))),
     };
@@ -119,7 +119,7 @@ pub fn reply<T: Serialize>(value: T) -> ApiResult<Value> {
 
 /// Decodes an object's answer.
 pub fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    match serde_json::from_str::<Answer<T>>(text) {
+    match serde_json::from_slice::<Answer<T>>(text.as_bytes()) {
         Ok(Answer::Ok(v)) => Ok(v),
         Ok(Answer::Error(e)) => Err(e),
         Err(e) => Err(ApiError::Internal(format!("rpc decode: {e}"))),

@@ -40,7 +40,7 @@ impl SqlKv {
     // below, compiled once instead of once per stored type.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> ApiResult<Option<T>> {
         self.get_text(key)?
-            .map(|v| serde_json::from_str(&v).map_err(internal))
+            .map(|v| serde_json::from_slice(v.as_bytes()).map_err(internal))
             .transpose()
     }
 
@@ -90,7 +90,7 @@ impl SqlKv {
         self.list_text(prefix, limit, newest_first)?
             .into_iter()
             .map(|r| {
-                serde_json::from_str(&r.v)
+                serde_json::from_slice(r.v.as_bytes())
                     .map(|v| (r.k, v))
                     .map_err(internal)
             })

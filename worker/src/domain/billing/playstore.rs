@@ -139,7 +139,7 @@ pub struct ServiceAccount {
 
 /// Parses `PLAYSTORE_SERVICE_ACCOUNT`.
 pub fn parse_service_account(json_key: &str) -> Option<ServiceAccount> {
-    let v: Value = serde_json::from_str(json_key).ok()?;
+    let v: Value = serde_json::from_slice(json_key.as_bytes()).ok()?;
     Some(ServiceAccount {
         client_email: text(&v, "client_email")?,
         private_key: v.get("private_key")?.as_str()?.to_owned(),

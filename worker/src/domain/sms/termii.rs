@@ -164,7 +164,7 @@ mod tests {
             req.headers,
             vec![("Content-Type".to_owned(), "application/json".to_owned())]
         );
-        let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(req.body.as_bytes()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({
