@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::now_ms;
 use crate::domain::fido::Ceremony;
 use crate::domain::passkeys::{self, Completer};
 use crate::domain::tenant::Tenant;
@@ -42,7 +42,7 @@ impl DurableObject for CeremonyObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        rpc::serve(req, |call: CeremonyCall| self.handle(call, now_ms())).await
+        rpc::serve(req, |call: CeremonyCall| self.handle(call, Ctx::new().now)).await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {

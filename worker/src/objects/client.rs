@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::now_ms;
 use crate::domain::billing::{Applied, BillingState, PlanChange};
 use crate::domain::client::{ClientRecord, KeyRefusal, Settings};
 use crate::domain::rate_limit::{Verdict, Window};
@@ -137,7 +137,7 @@ impl DurableObject for ClientObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        rpc::serve(req, |e: Envelope| self.handle(e.id, e.call, now_ms())).await
+        rpc::serve(req, |e: Envelope| self.handle(e.id, e.call, Ctx::new().now)).await
     }
 }
 

@@ -4,16 +4,18 @@
 //! its event are written in one synchronous storage transaction; an alarm
 //! expires the consent at `expiresAt` and re-sends unforwarded events.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{
     durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketPair,
 };
 
+use super::ctx::Ctx;
 use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::consent::{
     create_step, creation_digest, Consent, CreateStep, Decision, DeviceRef, Status, UserRef,
@@ -147,14 +149,14 @@ pub struct ConsentObject {
     state: State,
     env: Env,
     kv: SqlKv,
-    /// Read once per object instance, not per call.
-    config: Config,
+    /// The isolate's configuration (read once per isolate).
+    config: Rc<Config>,
 }
 
 impl DurableObject for ConsentObject {
     fn new(state: State, env: Env) -> Self {
         let kv = SqlKv::new(&state);
-        let config = Config::from_env(&env);
+        let config = Config::cached(&env);
         Self {
             state,
             env,
@@ -165,43 +167,49 @@ impl DurableObject for ConsentObject {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         if req.path() == "/live" {
-            return self.live(&req);
+            return self.live(&req, &Ctx::new());
         }
         rpc::serve(req, |call: ConsentCall| async move {
+            let mut ctx = Ctx::new();
+            let ctx = &mut ctx;
             match call {
                 ConsentCall::Create { consent, secrets } => {
-                    rpc::reply(self.create(*consent, secrets).await?)
+                    rpc::reply(self.create(*consent, secrets, ctx).await?)
                 }
-                ConsentCall::Get { access } => self.get(access).await,
-                ConsentCall::Link { access } => self.link(access).await,
-                ConsentCall::Scan { token } => self.scan(Access::Token { token }).await,
+                ConsentCall::Get { access } => self.get(access, ctx).await,
+                ConsentCall::Link { access } => self.link(access, ctx).await,
+                ConsentCall::Scan { token } => self.scan(Access::Token { token }, ctx).await,
                 ConsentCall::Decide {
                     access,
                     decision,
                     user,
                     device,
-                } => self.decide(access, decision, user, device).await,
-                ConsentCall::TakeChallenge => self.take_challenge().await,
+                } => self.decide(access, decision, user, device, ctx).await,
+                ConsentCall::TakeChallenge => self.take_challenge(ctx).await,
                 ConsentCall::PhoneBegin { token, ceremony } => {
-                    self.phone_begin(token, *ceremony).await
+                    self.phone_begin(token, *ceremony, ctx).await
                 }
                 ConsentCall::PhoneComplete {
                     token,
                     ceremony_id,
                     response,
-                } => self.phone_complete(token, &ceremony_id, response).await,
-                ConsentCall::Expire { access } => self.force_expire(access).await,
+                } => {
+                    self.phone_complete(token, &ceremony_id, response, ctx)
+                        .await
+                }
+                ConsentCall::Expire { access } => self.force_expire(access, ctx).await,
             }
         })
         .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Err(e) = self.settle(now_ms()).await {
+        let ctx = Ctx::new();
+        if let Err(e) = self.settle(&ctx).await {
             worker::console_error!("consent alarm: {e:?}");
         }
         event_queue::flush(&self.env, &self.kv).await;
-        if let Err(e) = self.reschedule().await {
+        if let Err(e) = self.reschedule(ctx.now).await {
             worker::console_error!("consent alarm reschedule: {e:?}");
         }
         Response::empty()
@@ -214,7 +222,7 @@ impl DurableObject for ConsentObject {
     ) -> worker::Result<()> {
         // The channel is server-to-page only; any message gets the current status.
         if let Ok(Some(c)) = self.kv.get::<Consent>(CONSENT) {
-            let _ = ws.send_with_str(status_message(&c, now_ms()));
+            let _ = ws.send_with_str(status_message(&c, Ctx::new().now));
         }
         Ok(())
     }
@@ -267,15 +275,15 @@ impl ConsentObject {
 
     /// 404 unless `access` may see this consent (another client's object is
     /// indistinguishable from none).
-    fn check(&self, c: &Consent, access: &Access) -> ApiResult<()> {
-        if self.may_see(c, access)? {
+    fn check(&self, c: &Consent, access: &Access, now: i64) -> ApiResult<()> {
+        if self.may_see(c, access, now)? {
             Ok(())
         } else {
             Err(ApiError::NotFound)
         }
     }
 
-    fn may_see(&self, c: &Consent, access: &Access) -> ApiResult<bool> {
+    fn may_see(&self, c: &Consent, access: &Access, now: i64) -> ApiResult<bool> {
         let s = self.secrets()?;
         Ok(match access {
             Access::Partner(tenant) => tenant.owns(&c.client_id, c.livemode),
@@ -283,7 +291,7 @@ impl ConsentObject {
             Access::Token { token } => matches_hash(token, &s.token_hash),
             Access::DeviceVerified { challenge } => {
                 self.kv.get::<Challenge>(TAKEN)?.is_some_and(|t| {
-                    t.expires_at > now_ms() && ct_eq(t.value.as_bytes(), challenge.as_bytes())
+                    t.expires_at > now && ct_eq(t.value.as_bytes(), challenge.as_bytes())
                 })
             }
         })
@@ -292,9 +300,8 @@ impl ConsentObject {
     /// Counts a phone-side request (right or wrong token) in the same
     /// synchronous step as the token check, before any work: 404 for a wrong
     /// token whatever the count, 429 past the limit.
-    fn phone_gate(&self, token_ok: bool) -> ApiResult<()> {
+    fn phone_gate(&self, token_ok: bool, now: i64) -> ApiResult<()> {
         let mut log: SlidingLog = self.kv.get(PHONE_LOG)?.unwrap_or_default();
-        let now = now_ms();
         let gate = limits::phone_gate(&mut log, now, token_ok);
         self.kv.put(PHONE_LOG, &log)?;
         match gate {
@@ -307,33 +314,34 @@ impl ConsentObject {
     }
 
     /// Loads the consent for `access` and records a due expiry.
-    async fn open_for(&self, access: Access) -> ApiResult<(Consent, Access)> {
+    async fn open_for(&self, access: Access, ctx: &Ctx) -> ApiResult<(Consent, Access)> {
         let c = self.load()?;
         if counts_as_phone_request(&access) {
-            self.phone_gate(self.may_see(&c, &access)?)?;
+            self.phone_gate(self.may_see(&c, &access, ctx.now)?, ctx.now)?;
         } else {
-            self.check(&c, &access)?;
+            self.check(&c, &access, ctx.now)?;
         }
-        let c = self.settle(now_ms()).await?.unwrap_or(c);
+        let c = self.settle(ctx).await?.unwrap_or(c);
         Ok((c, access))
     }
 
     /// Makes a due expiry durable (with its event); returns the fresh consent if it changed.
-    async fn settle(&self, now: i64) -> ApiResult<Option<Consent>> {
+    async fn settle(&self, ctx: &Ctx) -> ApiResult<Option<Consent>> {
+        let now = ctx.now;
         let Some(mut c) = self.kv.get::<Consent>(CONSENT)? else {
             return Ok(None);
         };
         if !c.expire_if_due(now) {
             return Ok(None);
         }
-        self.commit(&c, now)?;
+        self.commit(&c, now, ctx)?;
         self.after_change(&c, now).await;
         Ok(Some(c))
     }
 
     /// Writes the consent and queues its event, synchronously (one transaction).
     /// A terminal consent drops its phone ceremonies: none can decide it now.
-    fn commit(&self, c: &Consent, now: i64) -> ApiResult<()> {
+    fn commit(&self, c: &Consent, now: i64, ctx: &Ctx) -> ApiResult<()> {
         self.kv.put(CONSENT, c)?;
         if c.status.is_terminal() {
             for (key, _) in self
@@ -352,6 +360,7 @@ impl ConsentObject {
                 data: consent_event_data(c),
             },
             now,
+            ctx,
         )
     }
 
@@ -365,14 +374,13 @@ impl ConsentObject {
             }
         }
         event_queue::forward(&self.state, &self.env, &self.kv, now).await;
-        if let Err(e) = self.reschedule().await {
+        if let Err(e) = self.reschedule(now).await {
             worker::console_error!("consent reschedule: {e:?}");
         }
     }
 
-    async fn reschedule(&self) -> ApiResult<()> {
+    async fn reschedule(&self, now: i64) -> ApiResult<()> {
         let storage = self.state.storage();
-        let now = now_ms();
         let expiry = self
             .kv
             .get::<Consent>(CONSENT)?
@@ -389,7 +397,7 @@ impl ConsentObject {
     /// Stores a new consent and queues `consent.created`. Idempotent: the
     /// identical creation again (a resumed `Idempotency-Key` request whose
     /// worker died after this) only finishes the hand-off of its events.
-    async fn create(&self, c: Consent, secrets: Secrets) -> ApiResult<()> {
+    async fn create(&self, c: Consent, secrets: Secrets, ctx: &Ctx) -> ApiResult<()> {
         let digest = creation_digest(&c, &secrets);
         let stored = match self.kv.get::<Consent>(CONSENT)? {
             Some(_) => Some(self.kv.get::<String>(CREATION)?.unwrap_or_default()),
@@ -399,30 +407,29 @@ impl ConsentObject {
             CreateStep::Conflict => Err(ApiError::Conflict("consent exists".into())),
             CreateStep::Repeat => {
                 // The first call may have died before forwarding or arming the alarm.
-                let now = now_ms();
-                event_queue::forward(&self.state, &self.env, &self.kv, now).await;
-                self.reschedule().await
+                event_queue::forward(&self.state, &self.env, &self.kv, ctx.now).await;
+                self.reschedule(ctx.now).await
             }
             CreateStep::Store => {
                 self.kv.put(SECRETS, &secrets)?;
                 self.kv.put(CREATION, &digest)?;
                 let now = c.created_at;
-                self.commit(&c, now)?;
+                self.commit(&c, now, ctx)?;
                 self.after_change(&c, now).await;
                 Ok(())
             }
         }
     }
 
-    async fn get(&self, access: Access) -> ApiResult<Value> {
-        let (c, _) = self.open_for(access).await?;
-        Ok(c.view(now_ms()))
+    async fn get(&self, access: Access, ctx: &Ctx) -> ApiResult<Value> {
+        let (c, _) = self.open_for(access, ctx).await?;
+        Ok(c.view(ctx.now))
     }
 
     /// The approval link, for QR images; gone once the consent is terminal.
-    async fn link(&self, access: Access) -> ApiResult<Value> {
-        let (c, _) = self.open_for(access).await?;
-        if c.status_at(now_ms()).is_terminal() {
+    async fn link(&self, access: Access, ctx: &Ctx) -> ApiResult<Value> {
+        let (c, _) = self.open_for(access, ctx).await?;
+        if c.status_at(ctx.now).is_terminal() {
             return Err(ApiError::Expired);
         }
         let key = self.config.sealing_key(TOKEN_SEAL)?;
@@ -432,22 +439,18 @@ impl ConsentObject {
         Ok(json!({ "token": token }))
     }
 
-    async fn scan(&self, access: Access) -> ApiResult<Value> {
-        let (mut c, access) = self.open_for(access).await?;
+    async fn scan(&self, access: Access, ctx: &Ctx) -> ApiResult<Value> {
+        let (mut c, access) = self.open_for(access, ctx).await?;
         if !matches!(access, Access::Token { .. }) {
             return Err(ApiError::NotFound);
         }
-        let now = now_ms();
+        let now = ctx.now;
         let changed = c.scan(now)?;
         // Every scan issues a fresh challenge and voids the previous one.
-        let mut rng = OsRandom::default();
         let challenge = Challenge {
-            value: b64url(&rng.bytes::<32>()),
+            value: ctx.random(|r| b64url(&r.bytes::<32>()))?,
             expires_at: now + CHALLENGE_TTL_MS,
         };
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
         self.kv.put(CHALLENGE, &challenge)?;
         if changed {
             self.kv.put(CONSENT, &c)?;
@@ -466,8 +469,9 @@ impl ConsentObject {
         decision: Decision,
         user: Option<UserRef>,
         device: Option<DeviceRef>,
+        ctx: &Ctx,
     ) -> ApiResult<Value> {
-        let (mut c, access) = self.open_for(access).await?;
+        let (mut c, access) = self.open_for(access, ctx).await?;
         if matches!(access, Access::Token { .. } | Access::Secret { .. })
             && decision == Decision::Approve
         {
@@ -480,9 +484,9 @@ impl ConsentObject {
             // One decision per taken challenge.
             self.kv.delete(TAKEN)?;
         }
-        let now = now_ms();
+        let now = ctx.now;
         c.decide(now, decision, user, device)?;
-        self.commit(&c, now)?;
+        self.commit(&c, now, ctx)?;
         self.after_change(&c, now).await;
         Ok(c.view(now))
     }
@@ -490,11 +494,11 @@ impl ConsentObject {
     /// A device decision attempt: counted as a phone-side request, then the
     /// scan challenge is consumed whatever the attempt's outcome (single use).
     /// Replies what the device's signature and DESIGN §2 are checked against.
-    async fn take_challenge(&self) -> ApiResult<Value> {
+    async fn take_challenge(&self, ctx: &Ctx) -> ApiResult<Value> {
         let c = self.load()?;
-        self.phone_gate(true)?;
-        let c = self.settle(now_ms()).await?.unwrap_or(c);
-        let now = now_ms();
+        let now = ctx.now;
+        self.phone_gate(true, now)?;
+        let c = self.settle(ctx).await?.unwrap_or(c);
         match c.status_at(now) {
             Status::Expired => return Err(ApiError::Expired),
             s if s.is_terminal() => return Err(ApiError::decided()),
@@ -517,9 +521,9 @@ impl ConsentObject {
     /// Opens the consent for a phone-path passkey call: counted with the token
     /// check, a due expiry recorded, and only while open (decided -> 409,
     /// expired -> 410).
-    async fn open_for_phone(&self, token: String) -> ApiResult<Consent> {
-        let (c, _) = self.open_for(Access::Token { token }).await?;
-        match c.status_at(now_ms()) {
+    async fn open_for_phone(&self, token: String, ctx: &Ctx) -> ApiResult<Consent> {
+        let (c, _) = self.open_for(Access::Token { token }, ctx).await?;
+        match c.status_at(ctx.now) {
             Status::Pending | Status::Scanned => Ok(c),
             Status::Expired => Err(ApiError::Expired),
             Status::Approved | Status::Rejected => Err(ApiError::decided()),
@@ -528,8 +532,13 @@ impl ConsentObject {
 
     /// Stores a phone ceremony for this consent: its tenant and recipient are
     /// this consent's, whatever the worker sent.
-    async fn phone_begin(&self, token: String, mut ceremony: Ceremony) -> ApiResult<Value> {
-        let c = self.open_for_phone(token).await?;
+    async fn phone_begin(
+        &self,
+        token: String,
+        mut ceremony: Ceremony,
+        ctx: &Ctx,
+    ) -> ApiResult<Value> {
+        let c = self.open_for_phone(token, ctx).await?;
         if ceremony_home(&ceremony.id) != Some(CeremonyHome::Consent(c.id.clone())) {
             return Err(ApiError::Internal("ceremony id of another home".into()));
         }
@@ -539,7 +548,7 @@ impl ConsentObject {
             consent_id: c.id.clone(),
             recipient: c.recipient.clone(),
         });
-        let now = now_ms();
+        let now = ctx.now;
         for (key, old) in self
             .kv
             .list::<Ceremony>(PHONE_CEREMONY, CEREMONY_SCAN, false)?
@@ -563,12 +572,13 @@ impl ConsentObject {
         token: String,
         ceremony_id: &str,
         response: Value,
+        ctx: &mut Ctx,
     ) -> ApiResult<Value> {
-        let c = self.open_for_phone(token).await?;
+        let c = self.open_for_phone(token, ctx).await?;
         let key = format!("{PHONE_CEREMONY}{ceremony_id}");
         let ceremony: Ceremony = self.kv.get(&key)?.ok_or(WebauthnError::CeremonyExpired)?;
         self.kv.delete(&key)?;
-        ceremony.check_live(now_ms())?;
+        ceremony.check_live(ctx.now)?;
         if ceremony.consent.as_ref().map(|l| l.consent_id.as_str()) != Some(c.id.as_str()) {
             return Err(WebauthnError::CeremonyExpired.into());
         }
@@ -577,8 +587,10 @@ impl ConsentObject {
         let signed_in = UserClient::new(&self.env, &user_id)?
             .authenticate(None, Some(ceremony), &tenant, response)
             .await?;
-        let now = now_ms();
-        let mut c = match self.settle(now).await? {
+        // The approval is timed after the user object's verification, not
+        // at the call's start: an expiry meanwhile wins (as before).
+        let now = ctx.reread_clock();
+        let mut c = match self.settle(ctx).await? {
             Some(c) => c,
             None => self.load()?,
         };
@@ -588,16 +600,16 @@ impl ConsentObject {
             Some(signed_in.user.clone()),
             Some(signed_in.device.clone()),
         )?;
-        self.commit(&c, now)?;
+        self.commit(&c, now, ctx)?;
         self.after_change(&c, now).await;
         Ok(json!({"verified": true, "userId": signed_in.user.id,
             "deviceId": signed_in.device.id, "consent": c.view(now)}))
     }
 
     /// Sandbox: expire now.
-    async fn force_expire(&self, access: Access) -> ApiResult<Value> {
-        let (mut c, _) = self.open_for(access).await?;
-        let now = now_ms();
+    async fn force_expire(&self, access: Access, ctx: &Ctx) -> ApiResult<Value> {
+        let (mut c, _) = self.open_for(access, ctx).await?;
+        let now = ctx.now;
         match c.status_at(now) {
             Status::Expired => return Err(ApiError::Expired),
             s if s.is_terminal() => return Err(ApiError::decided()),
@@ -605,13 +617,13 @@ impl ConsentObject {
         }
         c.expires_at = now;
         c.expire_if_due(now);
-        self.commit(&c, now)?;
+        self.commit(&c, now, ctx)?;
         self.after_change(&c, now).await;
         Ok(c.view(now))
     }
 
     /// `GET /consents/:id/live?clientSecret=`: a hibernatable WebSocket.
-    fn live(&self, req: &Request) -> worker::Result<Response> {
+    fn live(&self, req: &Request, ctx: &Ctx) -> worker::Result<Response> {
         let secret = crate::http::query(req, "clientSecret").unwrap_or_default();
         let allowed = self.load().and_then(|c| {
             self.check(
@@ -619,6 +631,7 @@ impl ConsentObject {
                 &Access::Secret {
                     client_secret: secret,
                 },
+                ctx.now,
             )
             .map(|()| c)
         });
@@ -633,7 +646,7 @@ impl ConsentObject {
         }
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        let now = now_ms();
+        let now = ctx.now;
         pair.server.send_with_str(status_message(&c, now))?;
         if c.status_at(now).is_terminal() {
             pair.server.close(Some(1000), Some("terminal"))?;

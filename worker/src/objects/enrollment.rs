@@ -10,17 +10,19 @@
 //! Each of those steps is idempotent, so if the worker dies in between, a
 //! retry with the same code redoes them and answers the same user and token.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::gate::Gate;
 use super::mobile::MobileClient;
 use super::registration_token::RegistrationTokenClient;
 use super::rpc;
 use super::sql_kv::SqlKv;
 use super::user::UserClient;
-use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::{open, seal};
 use crate::domain::otp::{
@@ -59,8 +61,8 @@ pub enum EnrollmentCall {
 pub struct EnrollmentObject {
     env: Env,
     kv: SqlKv,
-    /// Read once per object instance, not per call.
-    config: Config,
+    /// The isolate's configuration (read once per isolate).
+    config: Rc<Config>,
     /// One guess at a time end to end (reserve, check, release, complete),
     /// so a guess always sees the outcome of the one before it.
     gate: Gate,
@@ -79,7 +81,7 @@ impl DurableObject for EnrollmentObject {
     fn new(state: State, env: Env) -> Self {
         Self {
             kv: SqlKv::new(&state),
-            config: Config::from_env(&env),
+            config: Config::cached(&env),
             env,
             gate: Gate::default(),
         }
@@ -87,7 +89,8 @@ impl DurableObject for EnrollmentObject {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: EnrollmentCall| async move {
-            let now = now_ms();
+            let ctx = Ctx::new();
+            let now = ctx.now;
             match call {
                 EnrollmentCall::Create { enrollment } => rpc::reply(self.create(&enrollment)?),
                 EnrollmentCall::View { tenant } => {
@@ -95,7 +98,7 @@ impl DurableObject for EnrollmentObject {
                 }
                 EnrollmentCall::Verify { tenant, code } => {
                     let _pass = self.gate.enter().await;
-                    rpc::reply(self.verify(tenant.as_ref(), &code, now).await?)
+                    rpc::reply(self.verify(tenant.as_ref(), &code, &ctx).await?)
                 }
             }
         })
@@ -125,24 +128,25 @@ impl EnrollmentObject {
         &self,
         tenant: Option<&Tenant>,
         code: &str,
-        now: i64,
+        ctx: &Ctx,
     ) -> ApiResult<VerifiedEnrollment> {
+        let now = ctx.now;
         let key = self.config.sealing_key(OTP_KEY)?;
         let seal_key = self.config.sealing_key(TOKEN_SEAL)?;
         let e = self.load_for(tenant)?;
         if !e.accepts_guesses(now) {
             // Verified, locked or expired: refused without looking at the
             // code, so it costs nothing from the mobile's budget.
-            let token = self.check(tenant, code, &key, fresh_token(&seal_key, now)?, now)?;
+            let token = self.check(tenant, code, &key, fresh_token(&seal_key, ctx)?, now)?;
             return self.complete(tenant, &token, &seal_key).await;
         }
         // The mobile's budget first (DESIGN "Rate limits"): 15 wrong codes
         // per 24 h across all its enrollments, reserved before the check.
         let mobile = MobileClient::new(&self.env, &e.mobile, e.livemode)?;
-        let guess_id = format!("{}:{}", e.id, guess_nonce()?);
+        let guess_id = format!("{}:{}", e.id, guess_nonce(ctx)?);
         mobile.reserve_guess(&guess_id).await?;
         let before = self.load_for(tenant)?;
-        let result = self.check(tenant, code, &key, fresh_token(&seal_key, now)?, now);
+        let result = self.check(tenant, code, &key, fresh_token(&seal_key, ctx)?, now);
         let after = self.load_for(tenant)?;
         if after.attempts_remaining >= before.attempts_remaining {
             // Not a wrong code (right, or refused unseen): give the slot back.
@@ -226,28 +230,20 @@ impl EnrollmentObject {
 
 /// A registration token for a correct guess to start with, sealed so a
 /// retry can recover it: minted before any await, so it cannot be lost.
-fn fresh_token(seal_key: &[u8; 32], now: i64) -> ApiResult<PendingToken> {
-    let mut rng = OsRandom::default();
-    let random: [u8; 32] = rng.bytes();
+fn fresh_token(seal_key: &[u8; 32], ctx: &Ctx) -> ApiResult<PendingToken> {
+    let random: [u8; 32] = ctx.random(|r| r.bytes())?;
     let token = RegistrationTokenRecord::new_token(&random)
         .map_err(|err| ApiError::Internal(err.to_string()))?;
-    let sealed = seal(seal_key, token.as_bytes(), &mut rng);
-    if rng.failed() {
-        return Err(ApiError::Internal("no randomness".into()));
-    }
+    let sealed = ctx.random(|r| seal(seal_key, token.as_bytes(), r))?;
     Ok(PendingToken {
         sealed,
-        issued_at: now,
+        issued_at: ctx.now,
     })
 }
 
 /// Names one guess in the mobile's budget.
-fn guess_nonce() -> ApiResult<String> {
-    let mut rng = OsRandom::default();
-    let random: [u8; 8] = rng.bytes();
-    if rng.failed() {
-        return Err(ApiError::Internal("no randomness".into()));
-    }
+fn guess_nonce(ctx: &Ctx) -> ApiResult<String> {
+    let random: [u8; 8] = ctx.random(|r| r.bytes())?;
     Ok(crate::domain::crypto::hex(&random))
 }
 

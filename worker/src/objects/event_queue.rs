@@ -9,13 +9,13 @@
 use serde_json::Value;
 use worker::{Env, State};
 
+use super::ctx::Ctx;
 use super::outbox::OutboxClient;
 use super::sql_kv::SqlKv;
-use crate::app::OsRandom;
 use crate::domain::delivery::forward_retry_delay_ms;
 use crate::domain::ids;
 use crate::domain::webhook::OutgoingEvent;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 const PENDING: &str = "pending:";
 /// Failed forwarding rounds in a row (absent: none), for the backoff.
@@ -30,20 +30,16 @@ pub struct NewEvent<'a> {
 }
 
 /// Writes the event with a fresh `evt_` id (call it in the same synchronous
-/// step as the state change).
-pub fn queue(kv: &SqlKv, new: NewEvent<'_>, now: i64) -> ApiResult<()> {
-    let mut rng = OsRandom::default();
+/// step as the state change), stamped `now`; the id from the call's random source.
+pub fn queue(kv: &SqlKv, new: NewEvent<'_>, now: i64, ctx: &Ctx) -> ApiResult<()> {
     let event = OutgoingEvent {
-        id: ids::event_id(&mut rng),
+        id: ctx.random(|r| ids::event_id(r))?,
         event: new.event.to_owned(),
         timestamp_ms: now,
         client_id: new.client_id.to_owned(),
         livemode: new.livemode,
         data: new.data,
     };
-    if rng.failed() {
-        return Err(ApiError::Internal("no randomness".into()));
-    }
     kv.put(&format!("{PENDING}{now:016}:{}", event.id), &event)
 }
 

@@ -8,13 +8,13 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
 use crate::domain::crypto::hex;
 use crate::domain::idempotency::{begin, finish, may_abandon, prepare, Begin, Record};
 use crate::domain::random::Random;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub const BINDING: &str = "IDEMPOTENCY";
 const KEY: &str = "record";
@@ -66,7 +66,7 @@ impl DurableObject for IdempotencyObject {
         rpc::serve(req, |call: IdempotencyCall| async move {
             match call {
                 IdempotencyCall::Begin { fingerprint } => {
-                    rpc::reply(self.begin(&fingerprint, now_ms())?)
+                    rpc::reply(self.begin(&fingerprint, &Ctx::new())?)
                 }
                 IdempotencyCall::Prepare {
                     lease_id,
@@ -83,12 +83,9 @@ impl DurableObject for IdempotencyObject {
 }
 
 impl IdempotencyObject {
-    fn begin(&self, fingerprint: &str, now: i64) -> ApiResult<Begun> {
-        let mut rng = OsRandom::default();
-        let lease_id = hex(&rng.bytes::<16>());
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
+    fn begin(&self, fingerprint: &str, ctx: &Ctx) -> ApiResult<Begun> {
+        let now = ctx.now;
+        let lease_id = ctx.random(|r| hex(&r.bytes::<16>()))?;
         let existing: Option<Record> = self.kv.get(KEY)?;
         let (outcome, record) = begin(existing.as_ref(), fingerprint, now, &lease_id);
         if let Some(record) = record {

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::now_ms;
 use crate::error::ApiResult;
 
 pub const BINDING: &str = "SANDBOX_INBOX";
@@ -48,7 +48,7 @@ impl DurableObject for SandboxInbox {
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: InboxCall| async move {
             match call {
-                InboxCall::Add { message } => rpc::reply(self.add(message, now_ms())?),
+                InboxCall::Add { message } => rpc::reply(self.add(message, Ctx::new().now)?),
                 InboxCall::List => rpc::reply(self.list()?),
             }
         })

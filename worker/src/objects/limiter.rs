@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::now_ms;
 use crate::domain::rate_limit::{SlidingLog, Verdict, Window};
 use crate::error::ApiResult;
 
@@ -49,7 +49,7 @@ impl DurableObject for RateLimiter {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: LimiterCall| async move {
-            let now = now_ms();
+            let now = Ctx::new().now;
             match call {
                 LimiterCall::Hit(h) => rpc::reply(self.hit(h, now)?),
                 LimiterCall::Slide(h) => rpc::reply(self.slide(h, now)?),

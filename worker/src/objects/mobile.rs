@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
 use crate::domain::ids;
 use crate::domain::otp::GuessBudget;
 use crate::domain::tenant::Mode;
@@ -36,7 +36,8 @@ pub enum MobileCall {
     GuessRelease { id: String },
 }
 
-/// `None` when a guess may be made; else when it may (unix ms).
+/// `None` when a guess may be made; else the seconds until it may (the
+/// object's clock, which judged the budget).
 type GuessVerdict = Option<i64>;
 
 impl DurableObject for MobileObject {
@@ -48,11 +49,11 @@ impl DurableObject for MobileObject {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: MobileCall| async move {
-            let now = now_ms();
+            let ctx = Ctx::new();
             match call {
-                MobileCall::User { create } => rpc::reply(self.user(create)?),
-                MobileCall::GuessCheck => rpc::reply(self.guess(None, now)?),
-                MobileCall::GuessReserve { id } => rpc::reply(self.guess(Some(&id), now)?),
+                MobileCall::User { create } => rpc::reply(self.user(create, &ctx)?),
+                MobileCall::GuessCheck => rpc::reply(self.guess(None, ctx.now)?),
+                MobileCall::GuessReserve { id } => rpc::reply(self.guess(Some(&id), ctx.now)?),
                 MobileCall::GuessRelease { id } => rpc::reply(self.release(&id)?),
             }
         })
@@ -64,18 +65,14 @@ impl MobileObject {
     /// The mobile's user id; with `create`, mints one if there is none. The
     /// read and the write have no await between them, so two first
     /// verifications of one number get the same id.
-    fn user(&self, create: bool) -> ApiResult<Option<String>> {
+    fn user(&self, create: bool, ctx: &Ctx) -> ApiResult<Option<String>> {
         if let Some(id) = self.kv.get::<String>(USER_ID)? {
             return Ok(Some(id));
         }
         if !create {
             return Ok(None);
         }
-        let mut rng = OsRandom::default();
-        let id = ids::user_id(&mut rng);
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
+        let id = ctx.random(|r| ids::user_id(r))?;
         self.kv.put(USER_ID, &id)?;
         Ok(Some(id))
     }
@@ -89,7 +86,9 @@ impl MobileObject {
             None => budget.check(now),
         };
         self.kv.put(WRONG_CODES, &budget)?;
-        Ok(verdict.err().map(|e| e.retry_at))
+        Ok(verdict
+            .err()
+            .map(|e| ((e.retry_at - now).max(0) + 999) / 1000))
     }
 
     /// Gives a reserved guess back (its code was right or never checked).
@@ -142,8 +141,6 @@ impl MobileClient {
 fn refused_until(v: GuessVerdict) -> ApiResult<()> {
     match v {
         None => Ok(()),
-        Some(retry_at) => Err(ApiError::RateLimited {
-            retry_after_secs: ((retry_at - now_ms()).max(0) + 999) / 1000,
-        }),
+        Some(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
     }
 }

@@ -6,6 +6,7 @@ pub mod ceremony;
 pub mod client;
 pub mod consent;
 pub mod credential_index;
+pub mod ctx;
 pub mod enrollment;
 pub mod event_queue;
 pub mod gate;

@@ -4,16 +4,18 @@
 //! means and when to retry is `domain::delivery`; the fetch is
 //! `webhook_sender`; the tables are `outbox_store`.
 
+use std::rc::Rc;
+
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::client::ClientObjectClient;
+use super::ctx::Ctx;
 use super::outbox_store::OutboxStore;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
 use crate::config::Config;
 use crate::domain::crypto::open;
 use crate::domain::delivery::{
@@ -53,15 +55,18 @@ pub struct WebhookOutbox {
     env: Env,
     kv: SqlKv,
     store: OutboxStore,
-    retry_base_ms: i64,
+    /// The isolate's configuration (read once per isolate).
+    config: Rc<Config>,
 }
 
 impl DurableObject for WebhookOutbox {
     fn new(state: State, env: Env) -> Self {
         let kv = SqlKv::new(&state);
         let store = OutboxStore::new(&state);
-        let retry_base_ms = Config::from_env(&env).webhook_retry_base_ms;
-        let seen_until = now_ms().saturating_add(retry_horizon_ms(retry_base_ms));
+        let config = Config::cached(&env);
+        let seen_until = Ctx::new()
+            .now
+            .saturating_add(retry_horizon_ms(config.webhook_retry_base_ms));
         if let Err(e) = store.migrate_from(&kv, seen_until) {
             worker::console_error!("outbox migration: {e:?}");
         }
@@ -70,27 +75,29 @@ impl DurableObject for WebhookOutbox {
             env,
             kv,
             store,
-            retry_base_ms,
+            config,
         }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: OutboxCall| async move {
+            let ctx = Ctx::new();
             match call {
-                OutboxCall::Enqueue { event } => rpc::reply(self.enqueue(*event).await?),
+                OutboxCall::Enqueue { event } => rpc::reply(self.enqueue(*event, &ctx).await?),
                 OutboxCall::List { limit } => self.list(limit),
-                OutboxCall::Retry { delivery_id } => self.retry(&delivery_id).await,
-                OutboxCall::Wake => rpc::reply(self.reschedule().await?),
+                OutboxCall::Retry { delivery_id } => self.retry(&delivery_id, ctx.now).await,
+                OutboxCall::Wake => rpc::reply(self.reschedule(ctx.now).await?),
             }
         })
         .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Err(e) = self.deliver_due(&FetchSender).await {
+        let ctx = Ctx::new();
+        if let Err(e) = self.deliver_due(&FetchSender, &ctx).await {
             worker::console_error!("outbox alarm: {e:?}");
         }
-        if let Err(e) = self.reschedule().await {
+        if let Err(e) = self.reschedule(ctx.now).await {
             worker::console_error!("outbox reschedule: {e:?}");
         }
         Response::empty()
@@ -101,8 +108,8 @@ impl WebhookOutbox {
     /// Stores the signed delivery, then arms the alarm. Idempotent per event
     /// id: the duplicate check and the write are one synchronous step after
     /// the last await, so two concurrent forwards make one delivery.
-    async fn enqueue(&self, event: OutgoingEvent) -> ApiResult<()> {
-        let now = now_ms();
+    async fn enqueue(&self, event: OutgoingEvent, ctx: &Ctx) -> ApiResult<()> {
+        let now = ctx.now;
         // Cheap early exit; the authoritative check is in `admit` below.
         if self.store.seen(&event.id, now)? {
             return Ok(());
@@ -110,8 +117,7 @@ impl WebhookOutbox {
         let target = ClientObjectClient::new(&self.env, &event.client_id)?
             .webhook_target()
             .await?;
-        let now = now_ms();
-        let seen_until = now.saturating_add(retry_horizon_ms(self.retry_base_ms));
+        let seen_until = now.saturating_add(retry_horizon_ms(self.config.webhook_retry_base_ms));
         if target.url.is_none() {
             // Nowhere to send it; remember the event so a re-forward is a no-op.
             return self.store.mark_seen(&event.id, seen_until);
@@ -122,17 +128,13 @@ impl WebhookOutbox {
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::Internal("client without a webhook secret".into()))?;
-        let mut rng = OsRandom::default();
         let delivery = Delivery::new(
-            ids::delivery_id(&mut rng),
+            ctx.random(|r| ids::delivery_id(r))?,
             event.id.clone(),
             event.event.clone(),
             signed_body(&event.event, event.timestamp_ms, &event.data, &key),
             now,
         );
-        if rng.failed() {
-            return Err(ApiError::Internal("no randomness".into()));
-        }
         self.kv.put(CLIENT_ID, &event.client_id)?;
         if !self.store.admit(&delivery, seen_until, now)? {
             return Ok(());
@@ -143,7 +145,7 @@ impl WebhookOutbox {
 
     /// The HMAC keys of sealed `whsec_` secrets, in order.
     fn signing_keys(&self, sealed: &[String]) -> ApiResult<Vec<Vec<u8>>> {
-        let seal_key = Config::from_env(&self.env).sealing_key(WEBHOOK_SECRET_SEAL)?;
+        let seal_key = self.config.sealing_key(WEBHOOK_SECRET_SEAL)?;
         sealed
             .iter()
             .map(|s| {
@@ -167,9 +169,8 @@ impl WebhookOutbox {
         }))
     }
 
-    async fn retry(&self, id: &str) -> ApiResult<Value> {
+    async fn retry(&self, id: &str, now: i64) -> ApiResult<Value> {
         let mut d = self.store.get(id)?.ok_or(ApiError::NotFound)?;
-        let now = now_ms();
         d.retry(now);
         self.store.save(&d)?;
         self.state.storage().set_alarm(super::alarm_at(now)).await?;
@@ -178,9 +179,10 @@ impl WebhookOutbox {
 
     /// Prunes, claims what is due (at most [`BATCH`]) and sends it,
     /// [`MAX_IN_FLIGHT`] at a time, recording each outcome as soon as it
-    /// arrives, then prunes again.
-    async fn deliver_due(&self, sender: &impl WebhookSender) -> ApiResult<()> {
-        let now = now_ms();
+    /// arrives, then prunes again. A batch can take many seconds, so each
+    /// signature and outcome takes [`Ctx::later`], not the alarm's start.
+    async fn deliver_due(&self, sender: &impl WebhookSender, ctx: &Ctx) -> ApiResult<()> {
+        let now = ctx.now;
         self.store.prune(now)?;
         let until = claim_until(now);
         let due = self.store.claim_due(now, BATCH, until)?;
@@ -198,7 +200,7 @@ impl WebhookOutbox {
             async move {
                 let (outcome, sent) = match target {
                     Ok((url, keys)) => {
-                        let request = d.request(url, keys, now_ms());
+                        let request = d.request(url, keys, ctx.later());
                         (sender.send(&request).await, Some(request))
                     }
                     Err(_) => (Outcome::Unreachable, None),
@@ -208,7 +210,7 @@ impl WebhookOutbox {
         });
         let mut results = stream::iter(attempts).buffer_unordered(MAX_IN_FLIGHT);
         while let Some((id, outcome, sent)) = results.next().await {
-            if let Err(e) = self.record(&id, &outcome, sent.as_ref()) {
+            if let Err(e) = self.record(&id, &outcome, sent.as_ref(), ctx.later()) {
                 worker::console_error!("outbox record {id}: {e:?}");
             }
         }
@@ -217,7 +219,7 @@ impl WebhookOutbox {
         }
         // Deliveries that just finished may put the outbox over its limit,
         // and no later event may come to prune them.
-        self.store.prune(now_ms())
+        self.store.prune(ctx.later())
     }
 
     /// The endpoint and signing keys (current first), read once per alarm
@@ -238,26 +240,32 @@ impl WebhookOutbox {
 
     /// Applies an outcome to the stored record (re-read: an operator retry
     /// may have changed it while the attempt was in flight).
-    fn record(&self, id: &str, outcome: &Outcome, sent: Option<&WebhookRequest>) -> ApiResult<()> {
+    fn record(
+        &self,
+        id: &str,
+        outcome: &Outcome,
+        sent: Option<&WebhookRequest>,
+        now: i64,
+    ) -> ApiResult<()> {
         let Some(mut d) = self.store.get(id)? else {
             return Ok(());
         };
         if let Some(request) = sent {
             d.sent(request);
         }
-        d.record(outcome, now_ms(), self.retry_base_ms);
+        d.record(outcome, now, self.config.webhook_retry_base_ms);
         self.store.save(&d)
     }
 
     /// Arms the alarm for the next due delivery or, with none, for the
     /// sweep of the earliest seen-marker (see `delivery::next_alarm`).
-    async fn reschedule(&self) -> ApiResult<()> {
+    async fn reschedule(&self, now: i64) -> ApiResult<()> {
         let due = self.store.next_due()?;
         let marker = self.store.next_marker_expiry()?;
         if let Some(at) = next_alarm(due, marker) {
             self.state
                 .storage()
-                .set_alarm(super::alarm_at(at.max(now_ms())))
+                .set_alarm(super::alarm_at(at.max(now)))
                 .await?;
         }
         Ok(())

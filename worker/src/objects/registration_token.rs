@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::ctx::Ctx;
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::now_ms;
 use crate::domain::crypto::sha256_hex;
 use crate::domain::otp::{
     ConsumeError, ConsumedToken, RegistrationTokenRecord, REGISTRATION_TOKEN_PREFIX,
@@ -62,7 +62,7 @@ impl DurableObject for RegistrationTokenObject {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         rpc::serve(req, |call: TokenCall| async move {
-            let now = now_ms();
+            let now = Ctx::new().now;
             match call {
                 TokenCall::Store { record } => rpc::reply(self.store(*record, now).await?),
                 TokenCall::Consume { token } => rpc::reply(self.consume(&token, now)?),

@@ -19,10 +19,10 @@ use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::credential_index::{CredentialIndexClient, Owner};
+use super::ctx::Ctx;
 use super::event_queue::{self, NewEvent};
 use super::rpc;
 use super::sql_kv::SqlKv;
-use crate::app::{now_ms, OsRandom};
 use crate::domain::approval::{self, ConsentParty};
 use crate::domain::billing::{Applied, EntitlementChange, Source};
 use crate::domain::consent::{Decision, DeviceRef, UserRef};
@@ -159,15 +159,19 @@ impl DurableObject for UserObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        rpc::serve(req, |call: UserCall| self.handle(call, now_ms())).await
+        rpc::serve(req, |call: UserCall| async move {
+            self.handle(call, &Ctx::new()).await
+        })
+        .await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if let Err(e) = self.purge_expired(now_ms()) {
+        let ctx = Ctx::new();
+        if let Err(e) = self.purge_expired(ctx.now) {
             worker::console_error!("user ceremonies purge: {e:?}");
         }
         event_queue::flush(&self.env, &self.kv).await;
-        if let Err(e) = self.reschedule().await {
+        if let Err(e) = self.reschedule(ctx.now).await {
             worker::console_error!("user reschedule: {e:?}");
         }
         Response::empty()
@@ -179,10 +183,11 @@ fn malformed(_: serde_json::Error) -> ApiError {
 }
 
 impl UserObject {
-    async fn handle(&self, call: UserCall, now: i64) -> ApiResult<Value> {
+    async fn handle(&self, call: UserCall, ctx: &Ctx) -> ApiResult<Value> {
+        let now = ctx.now;
         match call {
             UserCall::Ensure { id, mobile, tenant } => {
-                let user = self.ensure(&id, &mobile, &tenant, now)?;
+                let user = self.ensure(&id, &mobile, &tenant, ctx)?;
                 self.index_app_account(&user).await?;
                 rpc::reply(user)
             }
@@ -201,7 +206,7 @@ impl UserObject {
                 device_id,
             } => {
                 let who = tenant.as_ref().map_or(Completer::Phone, Completer::Partner);
-                self.register(&ceremony_id, who, response, device_name, &device_id, now)
+                self.register(&ceremony_id, who, response, device_name, &device_id, ctx)
                     .await
             }
             UserCall::Authenticate {
@@ -240,17 +245,17 @@ impl UserObject {
             },
             UserCall::Deregister { device_id, tenant } => {
                 if self.device_key(&device_id)?.is_some() {
-                    rpc::reply(self.deregister_key(&device_id, &tenant, now).await?)
+                    rpc::reply(self.deregister_key(&device_id, &tenant, ctx).await?)
                 } else {
                     rpc::reply(
-                        self.deregister(&device_id, &tenant, now)
+                        self.deregister(&device_id, &tenant, ctx)
                             .await?
                             .view("deregistered"),
                     )
                 }
             }
             UserCall::RegisterDeviceKey { tenant, key } => {
-                rpc::reply(self.register_key(&tenant, *key, now).await?)
+                rpc::reply(self.register_key(&tenant, *key, ctx).await?)
             }
             UserCall::DecideWithDeviceKey {
                 device_id,
@@ -277,16 +282,12 @@ impl UserObject {
         }
     }
 
-    fn ensure(&self, id: &str, mobile: &str, tenant: &Tenant, now: i64) -> ApiResult<UserRecord> {
+    fn ensure(&self, id: &str, mobile: &str, tenant: &Tenant, ctx: &Ctx) -> ApiResult<UserRecord> {
         let mut user = match self.kv.get::<UserRecord>(USER)? {
             Some(u) => u,
             None => {
-                let mut rng = OsRandom::default();
-                let token = ids::uuid_v4(&mut rng);
-                if rng.failed() {
-                    return Err(ApiError::Internal("no randomness".into()));
-                }
-                UserRecord::new(id, mobile, tenant.livemode(), &token, now)
+                let token = ctx.random(|r| ids::uuid_v4(r))?;
+                UserRecord::new(id, mobile, tenant.livemode(), &token, ctx.now)
             }
         };
         if user.livemode != tenant.livemode() {
@@ -361,7 +362,7 @@ impl UserObject {
         Ok(self.credentials()?.len() + self.device_keys()?.len())
     }
 
-    async fn register_key(&self, tenant: &Tenant, key: DeviceKey, now: i64) -> ApiResult<Value> {
+    async fn register_key(&self, tenant: &Tenant, key: DeviceKey, ctx: &Ctx) -> ApiResult<Value> {
         let user = self.visible_user(tenant)?;
         if key.user_id != user.id || !tenant.owns(&key.client_id, key.livemode) {
             return Err(ApiError::Internal(
@@ -379,8 +380,8 @@ impl UserObject {
         // Re-checked after the await: the cap may have been reached meanwhile.
         limits::passkey_room(self.authenticators()?)?;
         self.kv.put(&format!("{DKEY}{}", key.device_id), &key)?;
-        self.queue_key_event(&key, DEVICE_REGISTERED, "registered", &user.user_ref(), now)?;
-        self.after_change(now).await;
+        self.queue_key_event(&key, DEVICE_REGISTERED, "registered", &user.user_ref(), ctx)?;
+        self.after_change(ctx.now).await;
         if let Err(e) = async {
             DeviceStore::new(&self.env)?
                 .put(&DeviceEntry {
@@ -443,15 +444,20 @@ impl UserObject {
         })
     }
 
-    async fn deregister_key(&self, device_id: &str, tenant: &Tenant, now: i64) -> ApiResult<Value> {
+    async fn deregister_key(
+        &self,
+        device_id: &str,
+        tenant: &Tenant,
+        ctx: &Ctx,
+    ) -> ApiResult<Value> {
         let key = self
             .device_key(device_id)?
             .filter(|k| tenant.owns(&k.client_id, k.livemode))
             .ok_or(ApiError::NotFound)?;
         let user = self.load()?.user_ref();
         self.kv.delete(&format!("{DKEY}{device_id}"))?;
-        self.queue_key_event(&key, DEVICE_DEREGISTERED, "deregistered", &user, now)?;
-        self.after_change(now).await;
+        self.queue_key_event(&key, DEVICE_DEREGISTERED, "deregistered", &user, ctx)?;
+        self.after_change(ctx.now).await;
         if let Err(e) = async { DeviceStore::new(&self.env)?.delete(device_id).await }.await {
             worker::console_error!("device directory delete: {e:?}");
         }
@@ -464,7 +470,7 @@ impl UserObject {
         name: &str,
         status: &str,
         user: &UserRef,
-        now: i64,
+        ctx: &Ctx,
     ) -> ApiResult<()> {
         event_queue::queue(
             &self.kv,
@@ -474,7 +480,8 @@ impl UserObject {
                 livemode: key.livemode,
                 data: key.event_data(status, user),
             },
-            now,
+            ctx.now,
+            ctx,
         )
     }
 
@@ -523,8 +530,9 @@ impl UserObject {
         response: Value,
         device_name: Option<String>,
         device_id: &str,
-        now: i64,
+        ctx: &Ctx,
     ) -> ApiResult<Value> {
+        let now = ctx.now;
         let ceremony = self.take(ceremony_id, who, now)?;
         limits::passkey_room(self.authenticators()?)?;
         let response: RegistrationResponseJSON =
@@ -568,7 +576,7 @@ impl UserObject {
             },
         );
         self.kv.put(&key, &cred)?;
-        self.queue_event(&cred, DEVICE_REGISTERED, "registered", &user, now)?;
+        self.queue_event(&cred, DEVICE_REGISTERED, "registered", &user, ctx)?;
         self.after_change(now).await;
         if let Err(e) = self.directory_put(&cred).await {
             worker::console_error!("device directory put: {e:?}");
@@ -621,13 +629,13 @@ impl UserObject {
         &self,
         device_id: &str,
         tenant: &Tenant,
-        now: i64,
+        ctx: &Ctx,
     ) -> ApiResult<Credential> {
         let cred = self.device(device_id, tenant)?;
         let user = self.load()?.user_ref();
         self.kv.delete(&format!("{CRED}{}", cred.credential_id))?;
-        self.queue_event(&cred, DEVICE_DEREGISTERED, "deregistered", &user, now)?;
-        self.after_change(now).await;
+        self.queue_event(&cred, DEVICE_DEREGISTERED, "deregistered", &user, ctx)?;
+        self.after_change(ctx.now).await;
         if let Some(raw) = base64url_decode(&cred.credential_id) {
             if let Err(e) = async {
                 CredentialIndexClient::new(&self.env, &raw)?
@@ -663,7 +671,7 @@ impl UserObject {
         name: &str,
         status: &str,
         user: &UserRef,
-        now: i64,
+        ctx: &Ctx,
     ) -> ApiResult<()> {
         event_queue::queue(
             &self.kv,
@@ -673,13 +681,14 @@ impl UserObject {
                 livemode: cred.livemode,
                 data: fido::device_event_data(cred, status, user),
             },
-            now,
+            ctx.now,
+            ctx,
         )
     }
 
     async fn after_change(&self, now: i64) {
         event_queue::forward(&self.state, &self.env, &self.kv, now).await;
-        if let Err(e) = self.reschedule().await {
+        if let Err(e) = self.reschedule(now).await {
             worker::console_error!("user reschedule: {e:?}");
         }
     }
@@ -693,9 +702,8 @@ impl UserObject {
         Ok(())
     }
 
-    async fn reschedule(&self) -> ApiResult<()> {
+    async fn reschedule(&self, now: i64) -> ApiResult<()> {
         let storage = self.state.storage();
-        let now = now_ms();
         let retry = event_queue::retry_at(&self.kv, now)?;
         let expiry = self
             .kv
