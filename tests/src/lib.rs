@@ -92,9 +92,36 @@ impl Worker {
         w
     }
 
+    /// Starts wrangler and waits until it answers. Many workers starting at
+    /// once on two cores can collide on a port workerd picks for itself
+    /// ("Address already in use", and wrangler exits): such a start is
+    /// retried, up to three times, with the same port and state.
     async fn spawn(&mut self) {
+        for attempt in 1..=3 {
+            let log = self.persist.with_extension("log");
+            // Only this attempt's part of the log counts.
+            let from = std::fs::metadata(&log).map_or(0, |m| m.len());
+            let from = if attempt == 1 { 0 } else { from };
+            self.spawn_once(attempt).await;
+            if wait_answering(&self.base, self.child.as_mut().unwrap(), &log, from).await {
+                return;
+            }
+            self.stop();
+        }
+        panic!("worker at {} did not start (see its log)", self.base);
+    }
+
+    async fn spawn_once(&mut self, attempt: u32) {
         let root = repo_root();
-        let log = std::fs::File::create(self.persist.with_extension("log")).unwrap();
+        let log_path = self.persist.with_extension("log");
+        let log = if attempt == 1 {
+            std::fs::File::create(&log_path).unwrap()
+        } else {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .unwrap()
+        };
         let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
         cmd.current_dir(&root)
             .args([
@@ -119,7 +146,6 @@ impl Worker {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
-        wait_answering(&self.base).await;
     }
 
     /// Kills wrangler and every process under it (workerd included) and waits.
@@ -180,13 +206,23 @@ fn descendants(root: u32) -> Vec<u32> {
     out
 }
 
-/// Until the worker answers any HTTP status on `/health`.
-async fn wait_answering(base: &str) {
+/// Until the worker answers any HTTP status on `/health` (true), or its
+/// wrangler exits or logs that the runtime failed to start (false).
+async fn wait_answering(base: &str, child: &mut Child, log: &std::path::Path, from: u64) -> bool {
     let deadline = Instant::now() + Duration::from_secs(90);
     let http = reqwest::Client::new();
     while Instant::now() < deadline {
         if http.get(format!("{base}/health")).send().await.is_ok() {
-            return;
+            return true;
+        }
+        let failed = std::fs::read(log).is_ok_and(|l| {
+            let mine = l
+                .get(usize::try_from(from).unwrap_or(0)..)
+                .unwrap_or_default();
+            String::from_utf8_lossy(mine).contains("The Workers runtime failed to start")
+        });
+        if failed || matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
