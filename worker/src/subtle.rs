@@ -119,20 +119,16 @@ mod web {
     /// `importKey("pkcs8", ..., RSASSA-PKCS1-v1_5/SHA-256)` then `sign`.
     pub async fn sign_rs256(pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let subtle = subtle().ok_or(KeyError::Sign)?;
-        let alg = algorithm(&WebCryptoAlgorithm {
+        let rs256 = WebCryptoAlgorithm {
             name: "RSASSA-PKCS1-v1_5",
             named_curve: None,
             hash: Some("SHA-256"),
-        })
-        .ok_or(KeyError::Sign)?;
+        };
+        let alg = algorithm(&rs256).ok_or(KeyError::Sign)?;
         let key = WebCryptoKey {
             format: "pkcs8",
             data: pkcs8.to_vec(),
-            algorithm: WebCryptoAlgorithm {
-                name: "RSASSA-PKCS1-v1_5",
-                named_curve: None,
-                hash: Some("SHA-256"),
-            },
+            algorithm: rs256,
         };
         let crypto_key = import(&subtle, &key, &alg, "sign")
             .await

@@ -18,6 +18,9 @@ use super::keys::{Check, PublicKey};
 use super::obligations::Trust;
 use super::x509::Certificate;
 
+/// Most certificates an attestation statement's `x5c` may hold.
+pub const MAX_X5C: usize = 8;
+
 /// §6.5.3 attestation types, with the x5c chain (DER certificates, leaf first) when one was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttestationType {
@@ -138,7 +141,9 @@ fn stmt_x5c(stmt: &[(Value, Value)]) -> Result<Option<Vec<Vec<u8>>>, WebauthnErr
         return Ok(None);
     };
     let items = value.as_array().ok_or(WebauthnError::InvalidAttestation)?;
-    if items.is_empty() {
+    // Real chains hold 1–5 certificates; each link is a signature check, so
+    // a padded chain must not buy an attacker dozens of them per request.
+    if items.is_empty() || items.len() > MAX_X5C {
         return Err(WebauthnError::InvalidAttestation);
     }
     items

@@ -53,6 +53,17 @@ fn accepts_x5c_and_reports_chain() {
 }
 
 #[test]
+fn rejects_an_x5c_longer_than_the_limit() {
+    let reg = reg();
+    let leaf = good_leaf(&att_key(), &reg.aaguid);
+    let padded = vec![leaf; crate::attestation::MAX_X5C + 1];
+    assert_eq!(
+        verify_registration(&response(&reg, &att_key(), padded), &reg_expect()).unwrap_err(),
+        WebauthnError::InvalidAttestation
+    );
+}
+
+#[test]
 fn accepts_rsa_attestation_key() {
     let reg = reg();
     let key = rsa(1);
