@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use receiver::{Behaviour, Receiver, Script};
+pub use receiver::{Behaviour, Received, Receiver, Script};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -511,4 +511,49 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Checks that a device `p` just deleted is gone: `GET` and `DELETE
+/// /devices/{device_id}` answer 404 `not_found` and `/users/{user}/devices`
+/// lists nothing; then waits for the `device.deregistered` webhook, checks
+/// its `deviceId`, `status` and `user.id`, and returns it for the caller's
+/// further checks (signature, `device`).
+pub async fn assert_device_gone(
+    api: &Api,
+    p: &Partner,
+    hooks: &Receiver,
+    user: &str,
+    device_id: &str,
+) -> Received {
+    let r = api
+        .test(p, "GET", &format!("/devices/{device_id}"), None)
+        .await;
+    assert_eq!(
+        r.error(),
+        (404, "not_found".into()),
+        "GET the deleted device"
+    );
+    let r = api
+        .test(p, "DELETE", &format!("/devices/{device_id}"), None)
+        .await;
+    assert_eq!(
+        r.error(),
+        (404, "not_found".into()),
+        "DELETE the deleted device again"
+    );
+    let r = api
+        .test(p, "GET", &format!("/users/{user}/devices"), None)
+        .await;
+    assert_eq!(r.json()["data"], json!([]), "the user's devices");
+
+    let hook = eventually(20, "device.deregistered", || {
+        let h = hooks.of("device.deregistered");
+        async move { h.into_iter().next() }
+    })
+    .await;
+    let data = &hook.json()["data"];
+    assert_eq!(data["deviceId"], device_id);
+    assert_eq!(data["status"], "deregistered");
+    assert_eq!(data["user"]["id"], user);
+    hook
 }

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use ed25519_dalek::Signer as _;
 
 use mid_tests::receiver::Received;
-use mid_tests::{eventually, mobile, shared, token_of, Api, Partner, Receiver, Resp};
+use mid_tests::{
+    assert_device_gone, eventually, mobile, shared, token_of, Api, Partner, Receiver, Resp,
+};
 use serde_json::{json, Value};
 
 fn b64(b: &[u8]) -> String {
@@ -133,6 +135,39 @@ async fn register_id(api: &Api, p: &Partner, user: &str, key: &Key, name: &str) 
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The start of the decision tests that watch webhooks: a partner with its own webhook
+/// receiver, a sandbox user on a fresh mobile, one device key registered for
+/// that user, and a `payment` consent to the mobile.
+struct Setup {
+    hooks: Receiver,
+    p: Partner,
+    user: String,
+    key: Key,
+    dev: String,
+    c: Value,
+}
+
+async fn device_setup(api: &Api, partner_name: &str, key: Key, device_name: &str) -> Setup {
+    let hooks = Receiver::start(0).await;
+    let p = api
+        .new_partner(json!({"name": partner_name, "webhookUrl": hooks.url}))
+        .await;
+    let m = mobile();
+    let user = sandbox_user(api, &p, &m).await;
+    let dev = register_id(api, &p, &user, &key, device_name).await;
+    let c = api
+        .consent(&p, json!({"recipient": m, "intent": "payment"}))
+        .await;
+    Setup {
+        hooks,
+        p,
+        user,
+        key,
+        dev,
+        c,
+    }
 }
 
 async fn scan(api: &Api, consent: &Value) -> String {
@@ -426,17 +461,14 @@ async fn security_a_test_mode_device_never_decides_a_live_consent() {
 #[tokio::test]
 async fn security_a_deleted_device_cannot_decide() {
     let api = shared();
-    let hooks = Receiver::start(0).await;
-    let p = api
-        .new_partner(json!({"name": "Dereg Bank", "webhookUrl": hooks.url}))
-        .await;
-    let m = mobile();
-    let user = sandbox_user(&api, &p, &m).await;
-    let key = Key::ed25519();
-    let dev = register_id(&api, &p, &user, &key, "Old phone").await;
-    let c = api
-        .consent(&p, json!({"recipient": m, "intent": "payment"}))
-        .await;
+    let Setup {
+        hooks,
+        p,
+        user,
+        key,
+        dev,
+        c,
+    } = device_setup(&api, "Dereg Bank", Key::ed25519(), "Old phone").await;
     // Signed before the delete, sent after it.
     let ch = scan(&api, &c).await;
     let id = c["id"].as_str().unwrap();
@@ -453,28 +485,12 @@ async fn security_a_deleted_device_cannot_decide() {
     let r = scan_and_decide(&api, &c, &dev, &key, "approve").await;
     assert_eq!(r.error(), (404, "not_found".into()));
     assert_eq!(status(&api, &p, &c).await["status"], "scanned");
-    let r = api.test(&p, "GET", &format!("/devices/{dev}"), None).await;
-    assert_eq!(r.error(), (404, "not_found".into()));
-    let r = api
-        .test(&p, "DELETE", &format!("/devices/{dev}"), None)
-        .await;
-    assert_eq!(r.error(), (404, "not_found".into()));
-    let r = api
-        .test(&p, "GET", &format!("/users/{user}/devices"), None)
-        .await;
-    assert_eq!(r.json()["data"], json!([]));
-
-    let hook = eventually(20, "device.deregistered", || {
-        let h = hooks.of("device.deregistered");
-        async move { h.into_iter().next() }
-    })
-    .await;
+    let hook = assert_device_gone(&api, &p, &hooks, &user, &dev).await;
     verify(&p, &hook);
-    let data = &hook.json()["data"];
-    assert_eq!(data["deviceId"], dev.as_str());
-    assert_eq!(data["status"], "deregistered");
-    assert_eq!(data["user"]["id"], user.as_str());
-    assert_eq!(data["device"], json!({"id": dev, "model": "Old phone"}));
+    assert_eq!(
+        hook.json()["data"]["device"],
+        json!({"id": dev, "model": "Old phone"})
+    );
 }
 
 #[tokio::test]
@@ -566,17 +582,14 @@ async fn bad_registrations_are_precise_400s() {
 #[tokio::test]
 async fn security_concurrent_decisions_exactly_one_wins() {
     let api = shared();
-    let hooks = Receiver::start(0).await;
-    let p = api
-        .new_partner(json!({"name": "Race Bank", "webhookUrl": hooks.url}))
-        .await;
-    let m = mobile();
-    let user = sandbox_user(&api, &p, &m).await;
-    let key = Key::p256();
-    let dev = register_id(&api, &p, &user, &key, "Racer").await;
-    let c = api
-        .consent(&p, json!({"recipient": m, "intent": "payment"}))
-        .await;
+    let Setup {
+        hooks,
+        p,
+        key,
+        dev,
+        c,
+        ..
+    } = device_setup(&api, "Race Bank", Key::p256(), "Racer").await;
     let id = c["id"].as_str().unwrap().to_owned();
     let ch = scan(&api, &c).await;
     let approve = key.sign(&id, "approve", &ch);

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use mid_tests::passkey::{re_answer, SoftAuthenticator, ORIGIN};
-use mid_tests::{eventually, shared, Api, Partner, Receiver, Resp};
+use mid_tests::{assert_device_gone, eventually, shared, Api, Partner, Receiver, Resp};
 use serde_json::{json, Value};
 
 async fn sandbox_user(api: &Api, p: &Partner, mobile: &str) -> String {
@@ -448,29 +448,11 @@ async fn deregistered_devices_cannot_authenticate() {
     assert_eq!(r.error(), (400, "unknown_credential".into()));
     let r = sign_in(&api, &p, json!({}), &mut device).await;
     assert_eq!(r.error(), (400, "unknown_credential".into()));
-    let r = api
-        .test(&p, "GET", &format!("/devices/{device_id}"), None)
-        .await;
-    assert_eq!(r.error(), (404, "not_found".into()));
-    let r = api
-        .test(&p, "DELETE", &format!("/devices/{device_id}"), None)
-        .await;
-    assert_eq!(r.error(), (404, "not_found".into()));
-    let r = api
-        .test(&p, "GET", &format!("/users/{user}/devices"), None)
-        .await;
-    assert_eq!(r.json()["data"], json!([]));
-
-    let hook = eventually(20, "device.deregistered", || {
-        let h = hooks.of("device.deregistered");
-        async move { h.into_iter().next() }
-    })
-    .await;
-    let data = &hook.json()["data"];
-    assert_eq!(data["deviceId"], device_id.as_str());
-    assert_eq!(data["status"], "deregistered");
-    assert_eq!(data["user"]["id"], user.as_str());
-    assert_eq!(data["device"], json!({"id": device_id, "model": "Passkey"}));
+    let hook = assert_device_gone(&api, &p, &hooks, &user, &device_id).await;
+    assert_eq!(
+        hook.json()["data"]["device"],
+        json!({"id": device_id, "model": "Passkey"})
+    );
 }
 
 #[tokio::test]
